@@ -1,0 +1,120 @@
+"""Shared fixtures. Tests talk to the real Redis and a real database: a missing
+service fails the run loudly, it is never skipped."""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+import redis
+from django.conf import settings
+
+from tests.tiny_model import save_tiny_model
+
+SHARED_SPEECH = Path(__file__).resolve().parent.parent.parent / "shared" / "testdata" / "speech"
+TEST_DB_MARKER = "speechsite:test-database"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def test_redis():
+    """The test Redis database: it must be empty or one of ours from an earlier
+    run, so that a test run never flushes a database that holds real data."""
+    connection = redis.Redis.from_url(settings.REDIS_URL)
+    try:
+        connection.ping()
+    except redis.exceptions.ConnectionError as exc:
+        pytest.fail(f"Redis is required for the tests and is not answering at {settings.REDIS_URL}: {exc}")
+    if connection.dbsize() and not connection.exists(TEST_DB_MARKER):
+        pytest.fail(
+            f"{settings.REDIS_URL} holds data that is not from a test run; "
+            "point TEST_REDIS_URL at an empty Redis database."
+        )
+    connection.flushdb()
+    connection.set(TEST_DB_MARKER, "1")
+    yield connection
+    connection.flushdb()
+
+
+@pytest.fixture(autouse=True)
+def clean_queue(test_redis):
+    test_redis.flushdb()
+    test_redis.set(TEST_DB_MARKER, "1")
+    yield
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory):
+    return save_tiny_model(tmp_path_factory.mktemp("tiny-hubert"))
+
+
+@pytest.fixture
+def tiny_model(settings, tiny_model_dir):
+    """Point STT_MODEL at the tiny model, as an operator would at a local folder."""
+    settings.STT_MODEL = str(tiny_model_dir)
+    settings.STT_PRECISION = "fp32"
+    return tiny_model_dir
+
+
+@pytest.fixture(scope="session")
+def shared_speech():
+    if not SHARED_SPEECH.is_dir():
+        pytest.fail(f"The real speech samples are missing: expected {SHARED_SPEECH}")
+    return SHARED_SPEECH
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {**settings.STORAGES["default"], "OPTIONS": {"location": str(tmp_path / "media"), "base_url": None}},
+    }
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    yield Path(settings.MEDIA_ROOT)
+
+
+@pytest.fixture
+def password():
+    return "a-long-test-password-42"
+
+
+@pytest.fixture
+def owner(django_user_model, password):
+    return django_user_model.objects.create_user("owner", "owner@example.com", password)
+
+
+@pytest.fixture
+def stranger(django_user_model, password):
+    return django_user_model.objects.create_user("stranger", "stranger@example.com", password)
+
+
+def require_tools():
+    missing = [tool for tool in ("ffmpeg", "ffprobe", "espeak-ng", "sox") if not shutil.which(tool)]
+    if missing:
+        pytest.fail(f"Missing tools: {', '.join(missing)}; run ./bin/setup")
+
+
+@pytest.fixture(scope="session")
+def speech_wav(tmp_path_factory):
+    """About 12 s of generated speech: three sentences with 1.5 s pauses."""
+    from tests.speech import SENTENCES, make_speech
+
+    require_tools()
+    path, _, _ = make_speech(tmp_path_factory.mktemp("speech"), SENTENCES[:3], pause_s=1.5)
+    return path
+
+
+def run_worker_burst():
+    """Run every queued job in this process, as a worker in burst mode would."""
+    import django_rq
+    from rq.worker import SimpleWorker
+
+    worker = django_rq.get_worker(settings.TRANSCRIBE_QUEUE, worker_class=SimpleWorker)
+    worker.work(burst=True)
+    return worker
+
+
+@pytest.fixture
+def burst_worker():
+    return run_worker_burst
+
+

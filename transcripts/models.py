@@ -1,0 +1,202 @@
+"""What speechsite stores: the media a person gave us, the transcription jobs run
+on it, and the timed segments they produced.
+
+The database row of a Transcription is the truth about a job. RQ's own status and
+registries can contradict each other or vanish with a Redis restart, so every
+attempt carries a lease token, and a worker only writes while its lease holds.
+"""
+
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+
+def media_upload_path(media, filename):
+    # Never the client's name or path: a generated name cannot traverse or
+    # overwrite. The suffix is cosmetic (ffprobe decides the type).
+    suffix = Path(filename).suffix.lower()[:10]
+    if not suffix[1:].isalnum():
+        suffix = ""
+    return f"media/{media.owner_id}/{uuid.uuid4().hex}{suffix}"
+
+
+class Media(models.Model):
+    """An uploaded file or a file downloaded from a URL, kept for replay and retry."""
+
+    class Source(models.TextChoices):
+        UPLOAD = "upload", "File"
+        URL = "url", "URL"
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="media")
+    source = models.CharField(max_length=10, choices=Source.choices)
+    source_url = models.URLField(max_length=2000, blank=True)
+    original_name = models.CharField(max_length=255, blank=True)
+    # Empty until a URL has been downloaded.
+    file = models.FileField(upload_to=media_upload_path, max_length=255, blank=True)
+    size_bytes = models.BigIntegerField(null=True, blank=True)
+    duration_s = models.FloatField(null=True, blank=True)
+    has_video = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "media"
+
+    def __str__(self):
+        return self.original_name or self.source_url or f"media {self.pk}"
+
+    def delete_file(self):
+        if self.file:
+            self.file.delete(save=False)
+
+
+class TranscriptionQuerySet(models.QuerySet):
+    def owned_by(self, user):
+        return self.filter(owner=user)
+
+    def for_history(self, user):
+        return self.owned_by(user).select_related("media").order_by("-created_at", "-pk")
+
+    def search(self, query):
+        query = query.strip()
+        if not query:
+            return self
+        return self.filter(Q(title__icontains=query) | Q(segments__text__icontains=query)).distinct()
+
+    def unfinished(self):
+        return self.filter(status__in=Transcription.UNFINISHED)
+
+
+class Transcription(models.Model):
+    """One transcription job on one piece of media, and its outcome."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+        CANCELED = "canceled"
+
+    class Stage(models.TextChoices):
+        WAITING = "waiting", "Waiting in the queue"
+        DOWNLOADING = "downloading", "Downloading"
+        DECODING = "decoding", "Reading the audio"
+        TRANSCRIBING = "transcribing", "Transcribing"
+        SAVING = "saving", "Saving"
+        FINISHED = "finished", "Finished"
+
+    UNFINISHED = (Status.QUEUED, Status.RUNNING)
+    RETRYABLE = (Status.FAILED, Status.CANCELED)
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="transcriptions")
+    media = models.ForeignKey(Media, on_delete=models.CASCADE, related_name="transcriptions")
+    title = models.CharField(max_length=255)
+
+    # Options, as the person chose them.
+    trim_start_s = models.FloatField(null=True, blank=True)
+    trim_end_s = models.FloatField(null=True, blank=True)
+    model_name = models.CharField(max_length=255)
+    requested_model = models.CharField(max_length=255, blank=True, help_text="What an API client asked for.")
+    webhook_url = models.URLField(max_length=2000, blank=True)
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    stage = models.CharField(max_length=12, choices=Stage.choices, default=Stage.WAITING)
+    progress = models.FloatField(default=0.0, help_text="Percent of the current stage.")
+    chunks_done = models.PositiveIntegerField(default=0)
+    chunks_total = models.PositiveIntegerField(default=0)
+    duration_s = models.FloatField(null=True, blank=True, help_text="Seconds of audio transcribed.")
+
+    # Attempts: each one has its own RQ job id and lease token.
+    attempt = models.PositiveIntegerField(default=0)
+    lease = models.UUIDField(null=True, blank=True)
+    rq_job_id = models.CharField(max_length=100, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+
+    error = models.TextField(blank=True, help_text="Shown to the owner as it is.")
+    error_detail = models.TextField(blank=True, help_text="Traceback, for admins.")
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TranscriptionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["owner", "-created_at"])]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("transcripts:detail", args=[self.pk])
+
+    def download_url(self, fmt):
+        return reverse("transcripts:download", args=[self.pk, fmt])
+
+    @property
+    def is_unfinished(self):
+        return self.status in self.UNFINISHED
+
+    @property
+    def can_retry(self):
+        return self.status in self.RETRYABLE
+
+    @property
+    def full_text(self):
+        return " ".join(segment.text for segment in self.segments.all() if segment.text)
+
+    def start_new_attempt(self):
+        """Give the job a fresh lease; an older attempt still running loses its right to write."""
+        self.attempt += 1
+        self.lease = uuid.uuid4()
+        self.rq_job_id = f"transcription-{self.pk}-{self.attempt}"
+        self.status = self.Status.QUEUED
+        self.stage = self.Stage.WAITING
+        self.progress = 0.0
+        self.chunks_done = 0
+        self.chunks_total = 0
+        self.error = ""
+        self.error_detail = ""
+        self.heartbeat_at = None
+        self.started_at = None
+        self.finished_at = None
+
+    def cancel(self):
+        """Cancel a queued or running job; the running attempt sees its lease gone and stops."""
+        updated = Transcription.objects.filter(pk=self.pk, status__in=self.UNFINISHED).update(
+            status=self.Status.CANCELED, lease=None, finished_at=timezone.now(), error=""
+        )
+        self.refresh_from_db()
+        return bool(updated)
+
+
+class Segment(models.Model):
+    """A timed piece of a transcript. `text` is what the owner sees; `original_text`
+    is what the model said, kept so that an edit can be reverted."""
+
+    transcription = models.ForeignKey(Transcription, on_delete=models.CASCADE, related_name="segments")
+    index = models.PositiveIntegerField()
+    start_s = models.FloatField()
+    end_s = models.FloatField()
+    text = models.TextField(blank=True)
+    original_text = models.TextField(blank=True)
+    # [{"word": str, "start": seconds, "end": seconds}, ...], times absolute.
+    words = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["transcription", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["transcription", "index"], name="unique_segment_index_per_transcription"),
+        ]
+
+    def __str__(self):
+        return f"{self.start_s:.2f}–{self.end_s:.2f} {self.text[:40]}"
+
+    @property
+    def is_edited(self):
+        return self.text != self.original_text
