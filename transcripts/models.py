@@ -114,6 +114,7 @@ class Transcription(models.Model):
     attempt = models.PositiveIntegerField(default=0)
     lease = models.UUIDField(null=True, blank=True)
     rq_job_id = models.CharField(max_length=100, blank=True)
+    queued_at = models.DateTimeField(default=timezone.now)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
 
     error = models.TextField(blank=True, help_text="Shown to the owner as it is.")
@@ -162,6 +163,7 @@ class Transcription(models.Model):
         self.chunks_total = 0
         self.error = ""
         self.error_detail = ""
+        self.queued_at = timezone.now()
         self.heartbeat_at = None
         self.started_at = None
         self.finished_at = None

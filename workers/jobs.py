@@ -95,8 +95,12 @@ class Attempt:
             )
 
     def fail(self, message, detail=""):
+        # A queued row too: RQ may fail the job before it could claim the row.
+        unfinished = Transcription.objects.filter(
+            pk=self.transcription_id, lease=self.lease, status__in=Transcription.UNFINISHED
+        )
         return bool(
-            self._rows().update(
+            unfinished.update(
                 status=Status.FAILED, error=message, error_detail=detail, finished_at=timezone.now()
             )
         )
