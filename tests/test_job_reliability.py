@@ -1,0 +1,171 @@
+"""Jobs survive faults: dead workers, lost queue entries, stale attempts, cancels."""
+
+from datetime import timedelta
+
+import django_rq
+import pytest
+from django.utils import timezone
+from rq.job import Job, JobStatus
+from rq.registry import FailedJobRegistry
+
+from tests.jobs_factory import queued_transcription
+from transcripts import queueing
+from transcripts.models import Segment, Transcription
+from transcripts.reaper import reap
+from workers.jobs import Attempt, LeaseLost
+from workers.pipeline.types import TimedSegment, Transcript, Word
+
+pytestmark = pytest.mark.django_db
+
+Status = Transcription.Status
+CLOSED_REDIS = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+
+
+@pytest.fixture
+def transcription(owner, speech_wav):
+    return queued_transcription(owner, speech_wav, duration_s=12.0)
+
+
+def simulate_dead_worker(transcription, seconds_ago=600):
+    """What a worker leaves behind when it is SIGKILLed mid-job: a running row
+    whose heartbeat stopped."""
+    assert Attempt(transcription.pk, transcription.lease).claim()
+    Transcription.objects.filter(pk=transcription.pk).update(
+        heartbeat_at=timezone.now() - timedelta(seconds=seconds_ago)
+    )
+    transcription.refresh_from_db()
+
+
+def rq_job(job_id):
+    return Job.fetch(job_id, connection=queueing.get_transcribe_queue().connection)
+
+
+def test_dead_worker_job_is_requeued_as_a_new_attempt(transcription):
+    first_job_id, first_lease = transcription.rq_job_id, transcription.lease
+    simulate_dead_worker(transcription)
+
+    report = reap()
+
+    transcription.refresh_from_db()
+    assert report.requeued == [transcription.pk]
+    assert transcription.status == Status.QUEUED
+    assert transcription.attempt == 2
+    assert transcription.lease != first_lease
+    assert transcription.rq_job_id in queueing.get_transcribe_queue().get_job_ids()
+    # RQ agrees: the dead attempt's job is failed, not left started or queued.
+    assert rq_job(first_job_id).get_status() == JobStatus.FAILED
+    assert first_job_id in FailedJobRegistry(queue=queueing.get_transcribe_queue()).get_job_ids()
+
+
+def test_job_fails_with_a_clear_message_after_max_attempts(settings, transcription):
+    settings.JOB_MAX_ATTEMPTS = 1
+    simulate_dead_worker(transcription)
+
+    report = reap()
+
+    transcription.refresh_from_db()
+    assert report.failed == [transcription.pk]
+    assert transcription.status == Status.FAILED
+    assert "stopped responding" in transcription.error
+    assert transcription.can_retry
+
+
+def test_live_worker_is_left_alone(transcription):
+    simulate_dead_worker(transcription, seconds_ago=1)
+    assert reap().requeued == []
+    transcription.refresh_from_db()
+    assert transcription.status == Status.RUNNING
+
+
+def test_canceled_job_is_not_resurrected(transcription):
+    simulate_dead_worker(transcription)
+    transcription.cancel()
+
+    reap()
+
+    transcription.refresh_from_db()
+    assert transcription.status == Status.CANCELED
+    assert transcription.attempt == 1
+
+
+def test_stale_attempt_writes_nothing(transcription):
+    stale = Attempt(transcription.pk, transcription.lease)
+    simulate_dead_worker(transcription)
+    reap()  # hands the job to a new attempt
+    segment = TimedSegment(0.0, 1.0, "stale words", (Word("stale", 0.0, 0.5),))
+
+    with pytest.raises(LeaseLost):
+        stale.update(progress=50.0)
+    with pytest.raises(LeaseLost):
+        stale.save_partial_segments({0: segment})
+    with pytest.raises(LeaseLost):
+        stale.finish(Transcript(duration_s=1.0, segments=(segment,)))
+    assert not stale.fail("should not be recorded")
+
+    transcription.refresh_from_db()
+    assert transcription.status == Status.QUEUED
+    assert transcription.error == ""
+    assert not Segment.objects.filter(transcription=transcription).exists()
+
+
+def test_rerun_replaces_segments_instead_of_duplicating(transcription):
+    def run_attempt(texts):
+        transcription.refresh_from_db()
+        attempt = Attempt(transcription.pk, transcription.lease)
+        assert attempt.claim()
+        segments = tuple(TimedSegment(float(i), float(i + 1), text) for i, text in enumerate(texts))
+        attempt.save_partial_segments({0: segments[0]})
+        attempt.finish(Transcript(duration_s=len(texts), segments=segments))
+
+    run_attempt(["one", "two", "three"])
+    queueing.start_attempt(transcription)
+    run_attempt(["uno", "dos"])
+
+    texts = list(Segment.objects.filter(transcription=transcription).values_list("text", flat=True))
+    assert texts == ["uno", "dos"]
+
+
+def test_job_timeout_scales_with_media_duration(settings, owner, speech_wav):
+    settings.JOB_TIMEOUT_FACTOR = 2.0
+    settings.JOB_TIMEOUT_BASE_S = 600
+    three_hours = queued_transcription(owner, speech_wav, duration_s=3 * 3600.0)
+
+    timeout_s = rq_job(three_hours.rq_job_id).timeout
+
+    assert timeout_s == 600 + 2 * 3 * 3600
+    trimmed = queued_transcription(owner, speech_wav, duration_s=3 * 3600.0, trim_start_s=60.0, trim_end_s=120.0)
+    assert rq_job(trimmed.rq_job_id).timeout == 600 + 2 * 60
+
+
+def test_upload_kept_when_redis_is_down_and_queued_when_it_is_back(monkeypatch, owner, speech_wav):
+    import django_rq.settings
+
+    queue_config = django_rq.settings.QUEUES["transcribe"]
+    monkeypatch.setitem(django_rq.settings.QUEUES, "transcribe", {**queue_config, "URL": CLOSED_REDIS})
+    with pytest.raises(queueing.QueueUnavailable):
+        queued_transcription(owner, speech_wav, duration_s=12.0)
+    transcription = Transcription.objects.get()
+    assert transcription.status == Status.QUEUED
+    assert transcription.media.file.storage.exists(transcription.media.file.name)
+
+    # Redis is still down: the reaper says so and changes nothing.
+    assert reap().resubmitted == []
+
+    monkeypatch.setitem(django_rq.settings.QUEUES, "transcribe", queue_config)
+    Transcription.objects.filter(pk=transcription.pk).update(queued_at=timezone.now() - timedelta(minutes=1))
+    assert reap().resubmitted == [transcription.pk]
+    assert transcription.rq_job_id in django_rq.get_queue("transcribe").get_job_ids()
+    # Once on the queue it is not submitted twice.
+    assert reap().resubmitted == []
+
+
+def test_failed_job_before_claim_is_recorded_on_the_row(transcription):
+    from workers.jobs import record_rq_failure
+
+    job = rq_job(transcription.rq_job_id)
+    record_rq_failure(job, job.connection, RuntimeError, RuntimeError("boom"), None)
+
+    transcription.refresh_from_db()
+    assert transcription.status == Status.FAILED
+    assert "Something went wrong on our side" in transcription.error
+    assert "RuntimeError: boom" in transcription.error_detail
