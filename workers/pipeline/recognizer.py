@@ -1,0 +1,227 @@
+"""The CTC speech model: loaded once per worker process, run on batches of chunks.
+
+Device and precision are decided once, in `choose_runtime`:
+- CUDA when available, in fp16;
+- CPU otherwise: bf16 autocast only where the CPU computes bf16 natively
+  (avx512_bf16 or amx_bf16; on AVX2-only CPUs bf16 is ~20× slower than fp32),
+  else fp32. int8 (dynamic quantisation of the Linear layers) is faster still on
+  CPU, but its effect on accuracy is unmeasured, so it is only used when asked.
+"""
+
+import functools
+import logging
+import math
+import os
+from contextlib import nullcontext
+from dataclasses import dataclass
+
+import numpy as np
+
+from .ctc import Vocabulary, decode_ids
+from .errors import ModelLoadError
+from .types import SAMPLE_RATE, TimedSegment, Word
+
+log = logging.getLogger(__name__)
+
+PRECISIONS = ("auto", "fp32", "bf16", "fp16", "int8")
+# Memory a batch may take, as a share of free GPU memory, or in bytes on CPU
+# (STT_CPU_BATCH_MB overrides it): batching gains little on CPU, memory is dear.
+CUDA_MEMORY_SHARE = 0.6
+CPU_BATCH_BYTES_DEFAULT = 512 * 1024**2
+MAX_BATCH_CHUNKS = 64
+
+
+@dataclass(frozen=True)
+class Runtime:
+    device: str  # "cuda" or "cpu"
+    precision: str  # "fp16", "bf16", "fp32" or "int8"
+
+    @property
+    def element_bytes(self):
+        return 2 if self.precision in ("fp16", "bf16") else 4
+
+
+def cpu_has_native_bf16(cpuinfo_path="/proc/cpuinfo"):
+    try:
+        with open(cpuinfo_path) as cpuinfo:
+            flags = cpuinfo.read()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def choose_runtime(precision="auto", cuda_available=None, native_bf16=None) -> Runtime:
+    import torch
+
+    if precision not in PRECISIONS:
+        raise ModelLoadError(f"Unknown precision {precision!r} (STT_PRECISION); use one of: {', '.join(PRECISIONS)}.")
+    cuda = torch.cuda.is_available() if cuda_available is None else cuda_available
+    if cuda:
+        if precision == "int8":
+            raise ModelLoadError("Precision int8 (STT_PRECISION) runs on CPU only; use auto, fp16 or fp32 on a GPU.")
+        return Runtime("cuda", "fp16" if precision == "auto" else precision)
+    if precision == "fp16":
+        raise ModelLoadError("Precision fp16 (STT_PRECISION) needs a GPU; on CPU use auto, fp32, bf16 or int8.")
+    if precision == "auto":
+        native = cpu_has_native_bf16() if native_bf16 is None else native_bf16
+        return Runtime("cpu", "bf16" if native else "fp32")
+    return Runtime("cpu", precision)
+
+
+def cpu_threads():
+    """STT_THREADS, else the cores this process may run on (not the machine's)."""
+    if os.environ.get("STT_THREADS"):
+        return max(1, int(os.environ["STT_THREADS"]))
+    return len(os.sched_getaffinity(0))
+
+
+class Recognizer:
+    def __init__(self, model, processor, runtime: Runtime):
+        self.model = model
+        self.processor = processor
+        self.runtime = runtime
+        self.vocabulary = Vocabulary.from_tokenizer(processor.tokenizer)
+        config = model.config
+        self.seconds_per_frame = config.inputs_to_logits_ratio / SAMPLE_RATE
+        # Group norm in the feature encoder normalises over the padded length, so
+        # padding changes the result: such models (wav2vec2-base) run one at a time.
+        self.supports_padding = config.feat_extract_norm != "group"
+        self.bytes_per_audio_s = estimated_bytes_per_audio_second(config, runtime.element_bytes)
+
+    def batch_audio_seconds(self):
+        """How much audio one forward may hold, from the memory available now."""
+        if self.runtime.device == "cuda":
+            import torch
+
+            free_bytes, _ = torch.cuda.mem_get_info()
+            budget_bytes = free_bytes * CUDA_MEMORY_SHARE
+        else:
+            budget_bytes = float(os.environ.get("STT_CPU_BATCH_MB", CPU_BATCH_BYTES_DEFAULT / 1024**2)) * 1024**2
+        return budget_bytes / self.bytes_per_audio_s
+
+    def transcribe(self, chunks: list[np.ndarray], offsets_s: list[float], on_batch=None) -> list[TimedSegment]:
+        """One TimedSegment per chunk (16 kHz mono float32), in input order; word
+        times are offset by each chunk's offset_s. on_batch(done, total,
+        {input_index: TimedSegment}) is called after each forward."""
+        segments = [None] * len(chunks)
+        done = 0
+        for batch in self.plan_batches([chunk.size for chunk in chunks]):
+            for index, segment in zip(batch, self.forward([chunks[i] for i in batch], [offsets_s[i] for i in batch])):
+                segments[index] = segment
+            done += len(batch)
+            if on_batch is not None:
+                on_batch(done, len(chunks), {index: segments[index] for index in batch})
+        return segments
+
+    def plan_batches(self, lengths):
+        """Input indices grouped into batches, longest first: sorting by length
+        keeps padding small, and the largest batch (the likeliest to run out of
+        memory) comes first."""
+        order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
+        if not self.supports_padding:
+            return [[i] for i in order]
+        budget_samples = self.batch_audio_seconds() * SAMPLE_RATE
+        batches, current = [], []
+        for index in order:
+            # Each batch is padded to its first (longest) chunk.
+            longest = lengths[current[0]] if current else lengths[index]
+            if current and (longest * (len(current) + 1) > budget_samples or len(current) >= MAX_BATCH_CHUNKS):
+                batches.append(current)
+                current = []
+            current.append(index)
+        if current:
+            batches.append(current)
+        return batches
+
+    def forward(self, chunks, offsets_s):
+        import torch
+
+        features = self.processor.feature_extractor(
+            chunks,
+            sampling_rate=SAMPLE_RATE,
+            padding=True,
+            return_attention_mask=self.supports_padding,
+            return_tensors="pt",
+        )
+        input_values = features["input_values"].to(self.runtime.device)
+        attention_mask = features.get("attention_mask") if self.supports_padding else None
+        if self.runtime.precision == "fp16":
+            input_values = input_values.half()
+        kwargs = {}
+        if attention_mask is not None:
+            kwargs["attention_mask"] = attention_mask.to(self.runtime.device)
+        autocast = torch.autocast("cpu", dtype=torch.bfloat16) if self.runtime.precision == "bf16" else nullcontext()
+        with torch.inference_mode(), autocast:
+            logits = self.model(input_values, **kwargs).logits
+            frame_counts = self.model._get_feat_extract_output_lengths(
+                torch.tensor([chunk.size for chunk in chunks])
+            ).tolist()
+            ids = logits.argmax(dim=-1).cpu().numpy()
+        return [
+            self.segment(ids[row, : int(frames)], chunk.size, offset_s)
+            for row, (frames, chunk, offset_s) in enumerate(zip(frame_counts, chunks, offsets_s))
+        ]
+
+    def segment(self, ids, sample_count, offset_s):
+        words = tuple(
+            Word(
+                word.word,
+                round(offset_s + word.start_frame * self.seconds_per_frame, 3),
+                round(offset_s + word.end_frame * self.seconds_per_frame, 3),
+            )
+            for word in decode_ids(ids, self.vocabulary)
+        )
+        return TimedSegment(
+            start_s=offset_s,
+            end_s=offset_s + sample_count / SAMPLE_RATE,
+            text=" ".join(word.word for word in words),
+            words=words,
+        )
+
+
+def estimated_bytes_per_audio_second(config, element_bytes):
+    """Peak activation memory of one audio second in a forward: the first
+    convolution's output (with its norm and activation copies) dominates."""
+    first_conv_frames_per_s = SAMPLE_RATE / config.conv_stride[0]
+    feature_encoder = 4 * config.conv_dim[0] * first_conv_frames_per_s * element_bytes
+    frames_per_s = SAMPLE_RATE / math.prod(config.conv_stride)
+    transformer = 4 * frames_per_s * (config.intermediate_size + 4 * config.hidden_size) * element_bytes
+    return feature_encoder + transformer
+
+
+@functools.cache
+def load_recognizer(model_name: str, precision: str = "auto") -> Recognizer:
+    """The model and processor of `model_name` (a hub id or a local folder),
+    loaded once per process and kept."""
+    import torch
+
+    runtime = choose_runtime(precision)
+    if runtime.device == "cpu":
+        torch.set_num_threads(cpu_threads())
+    model, processor = load_model_files(model_name)
+    model.eval()
+    if runtime.device == "cuda":
+        model = model.to("cuda", dtype=torch.float16 if runtime.precision == "fp16" else torch.float32)
+    elif runtime.precision == "int8":
+        model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+    log.info("speech model %s on %s in %s", model_name, runtime.device, runtime.precision)
+    return Recognizer(model, processor, runtime)
+
+
+def load_model_files(model_name):
+    from transformers import AutoModelForCTC, Wav2Vec2Processor
+
+    try:
+        processor = Wav2Vec2Processor.from_pretrained(model_name)
+        try:
+            model = AutoModelForCTC.from_pretrained(model_name, attn_implementation="sdpa")
+        except (ValueError, ImportError):
+            model = AutoModelForCTC.from_pretrained(model_name)  # a model without SDPA support
+    except Exception as exc:  # hub, file system and format errors all mean the same to an operator
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise ModelLoadError(
+            f"The speech model {model_name!r} (STT_MODEL) could not be loaded: {reason} "
+            "Set STT_MODEL to a local folder that holds the model, or download it first with "
+            "`python manage.py download_model` on a machine that can reach the Hugging Face hub."
+        ) from exc
+    return model, processor

@@ -1,0 +1,55 @@
+"""The whole pipeline as one call: media file in, timed transcript out."""
+
+import numpy as np
+
+from .audio import decode_audio
+from .cuts import chunk_spans, plan_cuts
+from .silence import find_silences
+from .types import SAMPLE_RATE, TimedSegment, TranscribeOptions, Transcript
+
+# A chunk whose loudest sample is below one 16-bit step is digital silence: it
+# gets empty text without a forward, so hours of silence cost no model time.
+DIGITAL_SILENCE_PEAK = 1.0 / 32768
+
+
+def transcribe_file(path, recognizer, options: TranscribeOptions = TranscribeOptions(), on_plan=None, on_progress=None) -> Transcript:
+    """Decode once (trimmed), split at silences, transcribe the chunks.
+
+    on_plan(list[Span]) is called once the chunks are known; on_progress(done,
+    total, {chunk_index: TimedSegment}) after each batch. Segment times are
+    relative to the file (the trim start added back) and cover the trimmed range
+    without gaps or overlaps."""
+    audio = decode_audio(path, options.start_s, options.end_s)
+    offset_s = options.start_s or 0.0
+    duration_s = audio.size / SAMPLE_RATE
+    cuts = plan_cuts(find_silences(audio, SAMPLE_RATE, options.split), duration_s, options.split)
+    spans = chunk_spans(cuts, duration_s, offset_s)
+    if on_plan is not None:
+        on_plan(spans)
+
+    chunks = [audio[sample_index(span.start_s - offset_s) : sample_index(span.end_s - offset_s)] for span in spans]
+    segments = [None] * len(spans)
+    silent = [i for i, chunk in enumerate(chunks) if chunk.size == 0 or np.abs(chunk).max() < DIGITAL_SILENCE_PEAK]
+    for index in silent:
+        segments[index] = TimedSegment(spans[index].start_s, spans[index].end_s, "")
+    if silent and on_progress is not None:
+        on_progress(len(silent), len(spans), {index: segments[index] for index in silent})
+
+    spoken = [i for i in range(len(spans)) if segments[i] is None]
+
+    def on_batch(done, _total, finished):
+        by_chunk = {}
+        for input_index, segment in finished.items():
+            index = spoken[input_index]
+            # The span's own times, so that segments meet exactly at the cuts.
+            segments[index] = TimedSegment(spans[index].start_s, spans[index].end_s, segment.text, segment.words)
+            by_chunk[index] = segments[index]
+        if on_progress is not None:
+            on_progress(len(silent) + done, len(spans), by_chunk)
+
+    recognizer.transcribe([chunks[i] for i in spoken], [spans[i].start_s for i in spoken], on_batch)
+    return Transcript(duration_s=duration_s, segments=tuple(segments))
+
+
+def sample_index(seconds):
+    return int(round(seconds * SAMPLE_RATE))
