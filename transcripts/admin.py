@@ -1,0 +1,79 @@
+from django.contrib import admin, messages
+from django.utils.html import format_html
+
+from . import queueing
+from .models import Media, Segment, Transcription
+
+
+@admin.register(Media)
+class MediaAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "owner", "source", "duration_s", "size_bytes", "has_video", "created_at"]
+    list_filter = ["source", "has_video", "created_at"]
+    search_fields = ["original_name", "source_url", "owner__username"]
+    list_select_related = ["owner"]
+    raw_id_fields = ["owner"]
+    readonly_fields = ["created_at"]
+
+
+class SegmentInline(admin.TabularInline):
+    model = Segment
+    fields = ["index", "start_s", "end_s", "text", "original_text"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Transcription)
+class TranscriptionAdmin(admin.ModelAdmin):
+    list_display = ["title", "owner", "status", "stage", "progress", "attempt", "created_at", "finished_at"]
+    list_filter = ["status", "owner", "created_at"]
+    search_fields = ["title", "owner__username", "error"]
+    list_select_related = ["owner"]
+    date_hierarchy = "created_at"
+    raw_id_fields = ["owner", "media"]
+    readonly_fields = [
+        "status", "stage", "progress", "chunks_done", "chunks_total", "duration_s", "attempt", "lease",
+        "rq_job_id", "heartbeat_at", "error", "error_traceback", "created_at", "started_at", "finished_at",
+    ]
+    exclude = ["error_detail"]
+    inlines = [SegmentInline]
+    actions = ["requeue", "cancel"]
+
+    @admin.display(description="Traceback")
+    def error_traceback(self, transcription):
+        return format_html("<pre style='white-space: pre-wrap'>{}</pre>", transcription.error_detail or "–")
+
+    @admin.action(description="Requeue the selected failed or canceled transcriptions")
+    def requeue(self, request, queryset):
+        queued, unavailable = 0, 0
+        for transcription in queryset.filter(status__in=Transcription.RETRYABLE):
+            try:
+                queueing.start_attempt(transcription)
+                queued += 1
+            except queueing.QueueUnavailable:
+                unavailable += 1
+        self.message_user(request, f"{queued} transcription(s) queued again.", messages.SUCCESS)
+        if unavailable:
+            self.message_user(
+                request,
+                f"{unavailable} kept as queued: Redis is unreachable; they are queued when it is back.",
+                messages.WARNING,
+            )
+
+    @admin.action(description="Cancel the selected queued or running transcriptions")
+    def cancel(self, request, queryset):
+        canceled = sum(transcription.cancel() for transcription in queryset.filter(status__in=Transcription.UNFINISHED))
+        self.message_user(request, f"{canceled} transcription(s) canceled.", messages.SUCCESS)
+
+
+@admin.register(Segment)
+class SegmentAdmin(admin.ModelAdmin):
+    list_display = ["transcription", "index", "start_s", "end_s", "text"]
+    search_fields = ["text", "transcription__title"]
+    list_select_related = ["transcription"]
+    raw_id_fields = ["transcription"]
+    readonly_fields = ["original_text", "words"]

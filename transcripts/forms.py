@@ -1,0 +1,82 @@
+from django import forms
+
+from . import services
+from .models import Segment, Transcription
+from .uploads import limit_text
+
+MEDIA_ACCEPT = "audio/*,video/*,.mp3,.mp4,.wav,.m4a,.flac,.ogg,.opus,.webm,.mkv,.mov,.aac"
+
+
+class NewTranscriptionForm(forms.Form):
+    file = forms.FileField(
+        required=False,
+        label="Audio or video file",
+        widget=forms.ClearableFileInput(attrs={"accept": MEDIA_ACCEPT}),
+    )
+    url = forms.URLField(
+        required=False,
+        label="…or a link to a video or audio file",
+        max_length=2000,
+        assume_scheme="https",
+        widget=forms.URLInput(attrs={"placeholder": "https://"}),
+    )
+    title = forms.CharField(required=False, max_length=255, help_text="Defaults to the file name.")
+    trim_start_s = forms.FloatField(
+        required=False, min_value=0, label="Start at (seconds)", widget=forms.NumberInput(attrs={"step": "any"})
+    )
+    trim_end_s = forms.FloatField(
+        required=False, min_value=0, label="Stop at (seconds)", widget=forms.NumberInput(attrs={"step": "any"})
+    )
+
+    def __init__(self, *args, upload_errors=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.upload_errors = upload_errors or {}
+        self.fields["file"].help_text = f"mp3, mp4, wav, m4a, flac, ogg, opus, webm, mkv, mov, aac; up to {limit_text()}."
+
+    def clean(self):
+        cleaned = super().clean()
+        for field, message in self.upload_errors.items():
+            self.add_error(field if field in self.fields else None, message)
+        if self.upload_errors:
+            return cleaned
+        has_file, has_url = bool(cleaned.get("file")), bool(cleaned.get("url"))
+        if has_file == has_url and "url" not in self.errors:
+            self.add_error(None, "Choose a file to upload or paste a link, not both.")
+        try:
+            services.check_trim(cleaned.get("trim_start_s"), cleaned.get("trim_end_s"))
+        except services.RequestRefused as exc:
+            self.add_error(exc.field, exc.message)
+        return cleaned
+
+    def save(self, owner):
+        """Create and queue the transcription (services.Created); raises
+        services.RequestRefused, which the view shows with add_refusal."""
+        data = self.cleaned_data
+        return services.create_transcription(
+            owner,
+            upload=data.get("file") or None,
+            url=data.get("url") or None,
+            title=data.get("title", ""),
+            trim_start_s=data.get("trim_start_s"),
+            trim_end_s=data.get("trim_end_s"),
+        )
+
+    def add_refusal(self, refusal):
+        self.add_error(refusal.field if refusal.field in self.fields else None, refusal.message)
+
+
+class TitleForm(forms.ModelForm):
+    class Meta:
+        model = Transcription
+        fields = ["title"]
+
+
+class SegmentTextForm(forms.ModelForm):
+    class Meta:
+        model = Segment
+        fields = ["text"]
+        widgets = {"text": forms.Textarea(attrs={"rows": 3})}
+
+    def clean_text(self):
+        # One line of words: cue and paragraph breaks are the exports' job.
+        return " ".join(self.cleaned_data["text"].split())
