@@ -50,7 +50,7 @@ READ_BLOCK_BYTES = 1 << 20
 
 @dataclass(frozen=True)
 class MediaInfo:
-    duration_s: float | None  # None when the container declares no duration
+    duration_s: float | None  # of the audio stream (else the container); None when undeclared
     has_audio: bool
     has_video: bool
     format_name: str
@@ -90,7 +90,7 @@ def probe_media(path) -> MediaInfo:
     video = [s for s in streams if s.get("codec_type") == "video" and not s.get("disposition", {}).get("attached_pic")]
     first_audio = audio[0] if audio else {}
     return MediaInfo(
-        duration_s=declared_duration_s(report.get("format", {}), streams),
+        duration_s=declared_duration_s(first_audio, report.get("format", {})),
         has_audio=bool(audio),
         has_video=bool(video),
         format_name=report.get("format", {}).get("format_name", ""),
@@ -100,8 +100,10 @@ def probe_media(path) -> MediaInfo:
     )
 
 
-def declared_duration_s(format_report, streams):
-    for value in [format_report.get("duration")] + [s.get("duration") for s in streams]:
+def declared_duration_s(audio_stream, format_report):
+    """The audio stream's own duration where declared (a video track can run
+    longer), else the container's."""
+    for value in (audio_stream.get("duration"), format_report.get("duration")):
         try:
             duration_s = float(value)
         except (TypeError, ValueError):

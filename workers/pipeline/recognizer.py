@@ -14,6 +14,7 @@ import math
 import os
 from contextlib import nullcontext
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -218,10 +219,16 @@ def load_model_files(model_name):
         except (ValueError, ImportError):
             model = AutoModelForCTC.from_pretrained(model_name)  # a model without SDPA support
     except Exception as exc:  # hub, file system and format errors all mean the same to an operator
-        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise ModelLoadError(
-            f"The speech model {model_name!r} (STT_MODEL) could not be loaded: {reason} "
+            f"The speech model {model_name!r} (STT_MODEL) could not be loaded: {load_failure_reason(model_name, exc)}. "
             "Set STT_MODEL to a local folder that holds the model, or download it first with "
             "`python manage.py download_model` on a machine that can reach the Hugging Face hub."
         ) from exc
     return model, processor
+
+
+def load_failure_reason(model_name, exc):
+    if model_name.startswith(("/", ".", "~")) and not Path(model_name).expanduser().exists():
+        return "there is no such folder"
+    first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return first_line.rstrip(". ")
