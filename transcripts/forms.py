@@ -40,7 +40,7 @@ class NewTranscriptionForm(forms.Form):
         if self.upload_errors:
             return cleaned
         has_file, has_url = bool(cleaned.get("file")), bool(cleaned.get("url"))
-        if has_file == has_url and "url" not in self.errors:
+        if has_file == has_url and not {"file", "url"} & set(self.errors):
             self.add_error(None, "Choose a file to upload or paste a link, not both.")
         try:
             services.check_trim(cleaned.get("trim_start_s"), cleaned.get("trim_end_s"))

@@ -53,10 +53,11 @@ def history(request):
 
 @login_required
 def new(request):
+    posted = request.method == "POST"
     form = NewTranscriptionForm(
-        request.POST or None, request.FILES or None, upload_errors=upload_errors(request)
+        request.POST if posted else None, request.FILES if posted else None, upload_errors=upload_errors(request)
     )
-    if request.method == "POST" and form.is_valid():
+    if posted and form.is_valid():
         try:
             created = form.save(owner=request.user)
         except services.RequestRefused as refusal:
@@ -93,7 +94,9 @@ def job_state(transcription):
 @require_GET
 def detail(request, pk):
     transcription = get_own_transcription(request, pk, Transcription.objects.select_related("media"))
-    segments = list(transcription.segments.only("index", "start_s", "end_s", "text", "original_text"))
+    # Word times are fetched by the page only when needed (segments.json): they
+    # are most of the data of a long transcript.
+    segments = list(transcription.segments.defer("words"))
     return render(
         request,
         "transcripts/detail.html",
