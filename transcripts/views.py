@@ -12,6 +12,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST
+from redis.exceptions import RedisError
+from rq.job import Job
 
 from . import exports, progress, queueing, services
 from .forms import NewTranscriptionForm, SegmentTextForm, TitleForm
@@ -71,6 +73,17 @@ def new(request):
     return render(request, "transcripts/new.html", {"form": form}, status=400 if form.errors else 200)
 
 
+def missing_from_queue(transcription, position):
+    """Queued in the database but not on the RQ queue: Redis was down when it was
+    submitted (or lost its data). Retry puts it back without waiting for the reaper."""
+    if transcription.status != Transcription.Status.QUEUED or position is not None:
+        return False
+    try:
+        return not Job.exists(transcription.rq_job_id, connection=queueing.get_transcribe_queue().connection)
+    except RedisError:
+        return True
+
+
 def job_state(transcription):
     """The job's progress as the page shows it and status.json returns it."""
     position = queueing.position_in_queue(transcription)
@@ -86,7 +99,7 @@ def job_state(transcription):
         "chunks_total": transcription.chunks_total,
         "error": transcription.error,
         "unfinished": transcription.is_unfinished,
-        "can_retry": transcription.can_retry,
+        "can_retry": transcription.can_retry or missing_from_queue(transcription, position),
     }
 
 
@@ -219,6 +232,14 @@ def delete(request, pk):
 @require_POST
 def retry(request, pk):
     transcription = get_own_transcription(request, pk, Transcription.objects.select_related("media"))
+    if missing_from_queue(transcription, queueing.position_in_queue(transcription)):
+        try:
+            queueing.submit(transcription)
+        except queueing.QueueUnavailable:
+            messages.warning(request, QUEUE_UNAVAILABLE)
+        else:
+            messages.success(request, "Your file is in the queue.")
+        return redirect(transcription)
     if not transcription.can_retry:
         messages.error(request, "Only a failed or canceled transcription can be retried.")
         return redirect(transcription)
