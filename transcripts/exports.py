@@ -163,3 +163,13 @@ def render(fmt, segments, title="", *, duration_s=None, cue_options=None):
     else:
         raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     return content, CONTENT_TYPES[fmt]
+
+
+def to_tsv(segments):
+    """whisper's TSV (whisper-asr-webservice's output=tsv): start and end in
+    integer milliseconds, one segment a line."""
+    rows = ["start\tend\ttext"]
+    for segment in segments:
+        text = " ".join(segment.text.split())
+        rows.append(f"{round(float(segment.start_s) * 1000)}\t{round(float(segment.end_s) * 1000)}\t{text}")
+    return "\n".join(rows) + "\n"

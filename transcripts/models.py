@@ -6,6 +6,8 @@ registries can contradict each other or vanish with a Redis restart, so every
 attempt carries a lease token, and a worker only writes while its lease holds.
 """
 
+import hashlib
+import secrets
 import uuid
 from pathlib import Path
 
@@ -202,3 +204,86 @@ class Segment(models.Model):
     @property
     def is_edited(self):
         return self.text != self.original_text
+
+
+def new_api_token():
+    """A token for the API: 256 random bits, URL-safe so that it can ride in a path."""
+    return ApiToken.PREFIX + secrets.token_urlsafe(32)
+
+
+def hash_api_token(token):
+    # The token is random and long, so a plain SHA-256 is enough: there is
+    # nothing to brute-force, and lookups by hash stay one indexed query.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(revoked_at__isnull=True)
+
+
+class ApiToken(models.Model):
+    """A named API token. Only its SHA-256 is stored; the token itself is shown
+    once, when it is created."""
+
+    PREFIX = "ss_"
+    DISPLAY_CHARS = 10
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    token_hash = models.CharField(max_length=64, unique=True)
+    # The first characters, so that the owner can tell tokens apart.
+    prefix = models.CharField(max_length=20)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    @classmethod
+    def issue(cls, owner, name):
+        """(ApiToken, token): the token in clear is returned here and never again."""
+        token = new_api_token()
+        api_token = cls.objects.create(
+            owner=owner, name=name, token_hash=hash_api_token(token), prefix=token[: cls.DISPLAY_CHARS]
+        )
+        return api_token, token
+
+    @property
+    def is_revoked(self):
+        return self.revoked_at is not None
+
+    def revoke(self):
+        ApiToken.objects.filter(pk=self.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+        self.refresh_from_db()
+
+
+def new_webhook_secret():
+    return "whsec_" + secrets.token_urlsafe(32)
+
+
+class WebhookSecret(models.Model):
+    """The key a user's webhooks are signed with. Kept in clear: the worker needs
+    it to sign, and the owner reads it on the tokens page to verify."""
+
+    owner = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="webhook_secret")
+    secret = models.CharField(max_length=100, default=new_webhook_secret)
+    created_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"webhook secret of {self.owner}"
+
+    @classmethod
+    def for_user(cls, user):
+        secret, _ = cls.objects.get_or_create(owner=user)
+        return secret
+
+    def rotate(self):
+        self.secret = new_webhook_secret()
+        self.save()

@@ -18,7 +18,7 @@ from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 
 from transcripts.models import Segment, Transcription
-from workers import pipeline
+from workers import pipeline, webhooks
 from workers.pipeline.errors import PipelineError
 
 log = logging.getLogger(__name__)
@@ -93,17 +93,21 @@ class Attempt:
                 finished_at=timezone.now(),
                 heartbeat_at=timezone.now(),
             )
+        webhooks.job_ended(self.transcription_id)
 
     def fail(self, message, detail=""):
         # A queued row too: RQ may fail the job before it could claim the row.
         unfinished = Transcription.objects.filter(
             pk=self.transcription_id, lease=self.lease, status__in=Transcription.UNFINISHED
         )
-        return bool(
+        failed = bool(
             unfinished.update(
                 status=Status.FAILED, error=message, error_detail=detail, finished_at=timezone.now()
             )
         )
+        if failed:
+            webhooks.job_ended(self.transcription_id)
+        return failed
 
 
 def segment_row(transcription_id, index, segment):

@@ -1,0 +1,149 @@
+"""Helpers for the API tests: tokens, short speech, a real worker process for
+tests that talk to a live server, and a webhook receiver that keeps what it got."""
+
+import http.server
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from transcripts.models import ApiToken
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def issue_token(user, name="tests"):
+    return ApiToken.issue(user, name)[1]
+
+
+def bearer(token):
+    return {"Authorization": f"Bearer {token}"}
+
+
+def wait_until(predicate, timeout_s, what):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    pytest.fail(f"timed out after {timeout_s} s waiting for {what}")
+
+
+def make_short_speech(folder):
+    """About 5 s of generated speech: two short sentences and a pause."""
+    from tests.conftest import require_tools
+    from tests.speech import SENTENCES, make_speech
+
+    require_tools()
+    path, _, _ = make_speech(folder, SENTENCES[3:5], pause_s=1.0)
+    return path
+
+
+@contextmanager
+def worker_process(tiny_model_dir, **environment):
+    """A real `manage.py rqworker` process on the test database and the test
+    Redis, with the tiny model, until the block ends. For tests where the web
+    side runs in live_server and must wait for a job while it is transcribed."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "SPEECHSITE_TEST_DB_NAME": str(connection.settings_dict["NAME"]),
+        "STT_MODEL": str(tiny_model_dir),
+        "STT_PRECISION": "fp32",
+        **environment,
+    }
+    worker = subprocess.Popen(
+        [sys.executable, "manage.py", "rqworker", "transcribe", "--worker-class", "rq.worker.SimpleWorker"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        yield worker
+    finally:
+        worker.send_signal(signal.SIGTERM)  # a warm shutdown: the current job ends first
+        try:
+            output = worker.communicate(timeout=30)[0]
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            output = worker.communicate()[0]
+        if worker.returncode not in (0, -signal.SIGTERM):
+            print(output.decode(errors="replace"))
+
+
+@dataclass(frozen=True)
+class Delivery:
+    path: str
+    headers: dict
+    body: bytes
+
+
+class WebhookReceiver:
+    """An HTTP server on `host` that records every POST with its raw body and
+    answers `status` (or redirects to `redirect_to`)."""
+
+    def __init__(self, host="127.0.0.1", status=204, redirect_to=None):
+        self.host = host
+        self.status = status
+        self.redirect_to = redirect_to
+        self.deliveries = []
+        self._lock = threading.Lock()
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                with receiver._lock:
+                    receiver.deliveries.append(Delivery(self.path, dict(self.headers), body))
+                if receiver.redirect_to:
+                    self.send_response(307)
+                    self.send_header("Location", receiver.redirect_to)
+                else:
+                    self.send_response(receiver.status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format, *args):
+                pass
+
+        self._server = http.server.ThreadingHTTPServer((host, 0), Handler)
+        self._server.daemon_threads = True
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def url(self, path="/hook"):
+        return f"http://{self.host}:{self.port}{path}"
+
+    def received(self):
+        with self._lock:
+            return list(self.deliveries)
+
+    def stop(self):
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join()
+
+
+@pytest.fixture
+def receivers():
+    """receivers(host=..., status=..., redirect_to=...) -> a running WebhookReceiver, stopped after the test."""
+    started = []
+
+    def start(**options):
+        receiver = WebhookReceiver(**options)
+        started.append(receiver)
+        return receiver
+
+    yield start
+    for receiver in started:
+        receiver.stop()

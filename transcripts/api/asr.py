@@ -1,0 +1,191 @@
+"""whisper-asr-webservice's shape, for the tools built for it (Bazarr's Whisper
+provider, subgen-style clients): POST /asr with a multipart `audio_file` and
+query parameters `output`, `task`, `language` and `encode`.
+
+Those tools only let a person set a base URL, so the token may ride in the path:
+http://host/t/<token>/asr. Such a URL is a secret.
+
+With encode=false the body is raw 16 kHz mono 16-bit PCM, as Bazarr sends it
+(it decodes with its own ffmpeg); it gets a WAV header and is then an upload
+like any other.
+"""
+
+import wave
+from pathlib import Path
+from urllib.parse import quote
+
+from django.core.files.uploadedfile import TemporaryUploadedFile
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+
+from transcripts import exports
+
+from .base import (
+    ApiView,
+    FirstRendererNegotiation,
+    create_transcription,
+    error_responses,
+    finished_or_error,
+    invalid,
+    refuse_upload_errors,
+    wait_for_job,
+)
+from .openai import is_english, verbose_segment
+
+TAG = ["whisper-asr-webservice-compatible"]
+OUTPUTS = ("txt", "srt", "vtt", "json", "tsv")
+PCM_RATE = 16000
+OUTPUT_TYPES = {**exports.CONTENT_TYPES, "tsv": "text/tab-separated-values; charset=utf-8"}
+
+
+class AsrOptionsSerializer(serializers.Serializer):
+    """The query parameters (or form fields) of /asr and /detect-language."""
+
+    output = serializers.ChoiceField(OUTPUTS, required=False, default="txt")
+    task = serializers.ChoiceField(["transcribe", "translate"], required=False, default="transcribe")
+    language = serializers.CharField(required=False, allow_blank=True, default="")
+    encode = serializers.BooleanField(required=False, default=True)
+    initial_prompt = serializers.CharField(required=False, allow_blank=True, default="")
+    vad_filter = serializers.BooleanField(required=False, default=False)
+    word_timestamps = serializers.BooleanField(required=False, default=False)
+
+    def validate_task(self, task):
+        if task == "translate":
+            raise serializers.ValidationError("Translation is not supported; this server transcribes only.")
+        return task
+
+    def validate_language(self, language):
+        if not is_english(language):
+            raise serializers.ValidationError(
+                f"This server's model transcribes English only; language {language!r} cannot be honoured."
+            )
+        return "en"
+
+
+class AudioFileSerializer(serializers.Serializer):
+    audio_file = serializers.FileField()
+
+
+ASR_PARAMETERS = [
+    OpenApiParameter("output", enum=list(OUTPUTS), default="txt"),
+    OpenApiParameter("task", enum=["transcribe"], default="transcribe", description="translate is refused (400)."),
+    OpenApiParameter("language", str, description="English only: en, or leave it out."),
+    OpenApiParameter("encode", bool, default=True, description="false: audio_file is raw 16 kHz mono s16le PCM."),
+    OpenApiParameter("initial_prompt", str, description="Accepted, no effect."),
+    OpenApiParameter("vad_filter", bool, description="Accepted, no effect: silence is always skipped."),
+    OpenApiParameter("word_timestamps", bool, description="json output always has word times."),
+]
+
+
+def read_options(request):
+    refuse_upload_errors(request)
+    options = AsrOptionsSerializer(data={**request.data.dict(), **request.query_params.dict()})
+    options.is_valid(raise_exception=True)
+    return options.validated_data
+
+
+def audio_upload(request, encode):
+    form = AudioFileSerializer(data=request.data)
+    form.is_valid(raise_exception=True)
+    upload = form.validated_data["audio_file"]
+    return upload if encode else pcm_as_wav(upload)
+
+
+def pcm_as_wav(upload):
+    """The raw PCM of an encode=false request as a WAV file."""
+    if upload.size % 2:
+        raise invalid("With encode=false the audio must be 16-bit PCM: an even number of bytes.", "audio_file")
+    wav = TemporaryUploadedFile(f"{Path(upload.name).stem or 'audio'}.wav", "audio/wav", 0, None)
+    writer = wave.open(wav.file, "wb")
+    writer.setnchannels(1)
+    writer.setsampwidth(2)
+    writer.setframerate(PCM_RATE)
+    for chunk in upload.chunks():
+        writer.writeframesraw(chunk)
+    writer.close()  # writes the sizes into the header; leaves our file open
+    wav.size = wav.file.tell()
+    wav.file.seek(0)
+    return wav
+
+
+def whisper_json(segments):
+    """whisper's result dict: text, segments (with words) and language."""
+    items = []
+    for position, segment in enumerate(segments):
+        item = verbose_segment(position, segment)
+        item["words"] = [
+            {"word": word.text, "start": round(word.start_s, 3), "end": round(word.end_s, 3), "probability": 1.0}
+            for word in exports.timed_words(segment)
+        ]
+        items.append(item)
+    return {"text": " ".join(segment.text for segment in segments if segment.text), "segments": items, "language": "en"}
+
+
+class Asr(ApiView):
+    parser_classes = [MultiPartParser, FormParser]
+    content_negotiation_class = FirstRendererNegotiation
+
+    @extend_schema(
+        tags=TAG,
+        operation_id="asr",
+        summary="Transcribe audio (whisper-asr-webservice's shape); waits for the job",
+        description=(
+            "For Bazarr's Whisper provider and similar tools. The token may also be given in the path: "
+            "/t/<token>/asr (keep such URLs secret). English only; translation is refused."
+        ),
+        parameters=ASR_PARAMETERS,
+        request={"multipart/form-data": AudioFileSerializer},
+        responses={
+            **{
+                (200, content_type.split(";")[0]): OpenApiResponse(OpenApiTypes.STR, description=f"output={output}")
+                for output, content_type in OUTPUT_TYPES.items()
+                if output != "json"
+            },
+            (200, "application/json"): OpenApiResponse(OpenApiTypes.OBJECT, description="output=json"),
+            **error_responses(400, 401, 409, 413, 429, 504),
+        },
+    )
+    def post(self, request, token=None):
+        options = read_options(request)
+        upload = audio_upload(request, options["encode"])
+        transcription = create_transcription(request, upload=upload, requested_model="whisper-asr-webservice")
+        finished_or_error(wait_for_job(transcription))
+        segments = list(transcription.segments.all())
+        output = options["output"]
+        headers = {
+            "Asr-Engine": "speechsite",
+            "Content-Disposition": f'attachment; filename="{quote(Path(upload.name).stem)}.{output}"',
+        }
+        if output == "json":
+            return Response(whisper_json(segments), headers=headers)
+        if output == "tsv":
+            content = exports.to_tsv(segments)
+        else:
+            content, _ = exports.render(output, segments, transcription.title)
+        return HttpResponse(content, content_type=OUTPUT_TYPES[output], headers=headers)
+
+
+class DetectedLanguageSerializer(serializers.Serializer):
+    detected_language = serializers.CharField()
+    language_code = serializers.CharField()
+
+
+class DetectLanguage(ApiView):
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        tags=TAG,
+        operation_id="detectLanguage",
+        summary="Language of the audio: always English, the one language this model knows",
+        parameters=[ASR_PARAMETERS[3]],
+        request={"multipart/form-data": AudioFileSerializer},
+        responses={200: DetectedLanguageSerializer, **error_responses(400, 401, 413)},
+    )
+    def post(self, request, token=None):
+        read_options(request)
+        audio_upload(request, encode=True)
+        return Response({"detected_language": "english", "language_code": "en"})

@@ -1,0 +1,226 @@
+"""OpenAI's speech-to-text shape, so that its SDKs and the tools built on them
+(Open WebUI, editor plugins) work with a base URL and a token.
+
+POST /v1/audio/transcriptions queues a normal job (it shows up in the owner's
+history) and answers when the job has ended, or 504 with the job id after
+API_WAIT_LIMIT_S. The model is English-only: `language` other than English is
+refused, `prompt` and `temperature` are accepted and have no effect (a CTC
+model has neither), and any `model` name is accepted and recorded.
+"""
+
+import time
+
+from django.conf import settings
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+
+from transcripts import exports
+
+from .base import (
+    ApiView,
+    FirstRendererNegotiation,
+    create_transcription,
+    error_responses,
+    finished_or_error,
+    refuse_upload_errors,
+    wait_for_job,
+)
+
+TAG = ["OpenAI-compatible"]
+RESPONSE_FORMATS = ("json", "text", "srt", "verbose_json", "vtt")
+GRANULARITIES = ("word", "segment")
+# Formats of exports.render, by OpenAI's name for them.
+TEXT_FORMATS = {"text": "txt", "srt": "srt", "vtt": "vtt"}
+
+
+def is_english(language):
+    """ISO-639-1 "en", a regional form ("en-GB") or the name."""
+    language = language.strip().lower()
+    return language in ("", "en", "english") or language.startswith(("en-", "en_"))
+
+
+class TranscriptionRequestSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="The audio or video file.")
+    model = serializers.CharField(max_length=255, help_text="Any name; recorded on the job (e.g. whisper-1).")
+    language = serializers.CharField(required=False, allow_blank=True, default="", help_text="English only: en.")
+    prompt = serializers.CharField(required=False, allow_blank=True, default="", help_text="Accepted, no effect.")
+    temperature = serializers.FloatField(required=False, min_value=0, max_value=1, default=0.0,
+                                         help_text="Accepted, no effect.")
+    response_format = serializers.ChoiceField(RESPONSE_FORMATS, required=False, default="json")
+    timestamp_granularities = serializers.ListField(
+        child=serializers.ChoiceField(GRANULARITIES), required=False, default=list,
+        help_text="With verbose_json: word and/or segment (sent as timestamp_granularities[]).",
+    )
+    stream = serializers.BooleanField(required=False, default=False, help_text="Streaming is not supported.")
+
+    def to_internal_value(self, data):
+        # OpenAI's clients send the list as repeated "timestamp_granularities[]" fields.
+        if hasattr(data, "getlist") and "timestamp_granularities[]" in data:
+            data = data.copy()
+            data.setlist("timestamp_granularities", data.getlist("timestamp_granularities[]"))
+        return super().to_internal_value(data)
+
+    def validate_language(self, language):
+        if not is_english(language):
+            raise serializers.ValidationError(
+                f"This server's model transcribes English only; language {language!r} cannot be honoured."
+            )
+        return "en"
+
+    def validate_stream(self, stream):
+        if stream:
+            raise serializers.ValidationError("Streaming is not supported; send stream=false.")
+        return stream
+
+
+class VerboseSegmentSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    seek = serializers.IntegerField()
+    start = serializers.FloatField()
+    end = serializers.FloatField()
+    text = serializers.CharField(allow_blank=True)
+    tokens = serializers.ListField(child=serializers.IntegerField())
+    temperature = serializers.FloatField()
+    avg_logprob = serializers.FloatField()
+    compression_ratio = serializers.FloatField()
+    no_speech_prob = serializers.FloatField()
+
+
+class VerboseWordSerializer(serializers.Serializer):
+    word = serializers.CharField()
+    start = serializers.FloatField()
+    end = serializers.FloatField()
+
+
+class UsageSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(["duration"])
+    seconds = serializers.FloatField()
+
+
+class TranscriptionResultSerializer(serializers.Serializer):
+    """json answers {text}; verbose_json adds the rest."""
+
+    text = serializers.CharField(allow_blank=True)
+    task = serializers.CharField(required=False)
+    language = serializers.CharField(required=False)
+    duration = serializers.FloatField(required=False)
+    segments = VerboseSegmentSerializer(many=True, required=False)
+    words = VerboseWordSerializer(many=True, required=False)
+    usage = UsageSerializer(required=False)
+
+
+def verbose_segment(position, segment):
+    # Whisper's per-segment decoding statistics have no meaning for a CTC
+    # model; neutral values keep clients that read them working.
+    return {
+        "id": position,
+        "seek": round(segment.start_s * 100),
+        "start": round(segment.start_s, 3),
+        "end": round(segment.end_s, 3),
+        "text": segment.text,
+        "tokens": [],
+        "temperature": 0.0,
+        "avg_logprob": 0.0,
+        "compression_ratio": 1.0,
+        "no_speech_prob": 0.0,
+    }
+
+
+def verbose_json(transcription, segments, granularities):
+    """OpenAI's verbose_json: segments unless only words were asked for, words when asked for."""
+    duration_s = transcription.duration_s or 0.0
+    body = {
+        "task": "transcribe",
+        "language": "english",
+        "duration": round(duration_s, 3),
+        "text": " ".join(segment.text for segment in segments if segment.text),
+        "usage": {"type": "duration", "seconds": round(duration_s, 3)},
+    }
+    if "segment" in granularities or not granularities:
+        body["segments"] = [verbose_segment(position, segment) for position, segment in enumerate(segments)]
+    if "word" in granularities:
+        body["words"] = [
+            {"word": word.text, "start": round(word.start_s, 3), "end": round(word.end_s, 3)}
+            for segment in segments
+            for word in exports.timed_words(segment)
+        ]
+    return body
+
+
+def transcript_response(transcription, response_format, granularities):
+    segments = list(transcription.segments.all())
+    if response_format in TEXT_FORMATS:
+        content, content_type = exports.render(
+            TEXT_FORMATS[response_format], segments, transcription.title, duration_s=transcription.duration_s
+        )
+        return HttpResponse(content, content_type=content_type)
+    if response_format == "verbose_json":
+        return Response(verbose_json(transcription, segments, granularities))
+    return Response({"text": " ".join(segment.text for segment in segments if segment.text)})
+
+
+class AudioTranscriptions(ApiView):
+    parser_classes = [MultiPartParser, FormParser]
+    content_negotiation_class = FirstRendererNegotiation
+
+    @extend_schema(
+        tags=TAG,
+        operation_id="openaiCreateTranscription",
+        summary="Transcribe audio (OpenAI's shape); waits for the job",
+        description=(
+            "Queues a normal job (it appears in your history) and answers when it has ended. "
+            "After API_WAIT_LIMIT_S the answer is 504 with the job, which goes on: follow it under "
+            "/api/transcriptions/{id}. English only; prompt and temperature have no effect."
+        ),
+        request={"multipart/form-data": TranscriptionRequestSerializer},
+        responses={
+            (200, "application/json"): OpenApiResponse(
+                TranscriptionResultSerializer, description="json: {text}; verbose_json: the full object."
+            ),
+            (200, "text/plain"): OpenApiResponse(OpenApiTypes.STR, description="response_format=text"),
+            (200, "application/x-subrip"): OpenApiResponse(OpenApiTypes.STR, description="response_format=srt"),
+            (200, "text/vtt"): OpenApiResponse(OpenApiTypes.STR, description="response_format=vtt"),
+            **error_responses(400, 401, 409, 413, 429, 504),
+        },
+    )
+    def post(self, request, token=None):
+        refuse_upload_errors(request)
+        form = TranscriptionRequestSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        options = form.validated_data
+        transcription = create_transcription(request, upload=options["file"], requested_model=options["model"])
+        finished_or_error(wait_for_job(transcription))
+        return transcript_response(transcription, options["response_format"], options["timestamp_granularities"])
+
+
+class ModelSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    object = serializers.ChoiceField(["model"])
+    created = serializers.IntegerField()
+    owned_by = serializers.CharField()
+
+
+class ModelListSerializer(serializers.Serializer):
+    object = serializers.ChoiceField(["list"])
+    data = ModelSerializer(many=True)
+
+
+# The served model has no creation time of its own; the process start stands in.
+STARTED_AT = int(time.time())
+
+
+class Models(ApiView):
+    @extend_schema(
+        tags=TAG,
+        operation_id="openaiListModels",
+        summary="The model this server transcribes with",
+        description="Any model name is accepted by /v1/audio/transcriptions; this is the one that runs.",
+        responses={200: ModelListSerializer, **error_responses(401)},
+    )
+    def get(self, request, token=None):
+        model = {"id": settings.STT_MODEL, "object": "model", "created": STARTED_AT, "owned_by": "speechsite"}
+        return Response({"object": "list", "data": [model]})

@@ -1,0 +1,162 @@
+"""What the API reads and writes. Validation of media, URLs, trims and limits is
+transcripts.services' job; these serializers only check shapes and types."""
+
+from django.conf import settings
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from transcripts.exports import FORMATS, model_words
+from transcripts.models import Segment, Transcription
+from workers import netguard
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    message = serializers.CharField()
+    type = serializers.CharField()
+    param = serializers.CharField(allow_null=True)
+    code = serializers.CharField(allow_null=True)
+
+
+class JobReferenceSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    url = serializers.CharField()
+
+
+class ErrorSerializer(serializers.Serializer):
+    """Every error of the API, in the shape OpenAI's clients read."""
+
+    error = ErrorDetailSerializer()
+    field_errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="Per-field messages, for invalid input.",
+    )
+    transcription = JobReferenceSerializer(required=False, help_text="The job concerned, where there is one.")
+
+
+def check_webhook_url(url):
+    """The address check of URL ingestion, applied to webhook targets."""
+    if not url:
+        return ""
+    try:
+        netguard.check_webhook_url(url, settings.URL_ALLOWED_HOSTS)
+    except netguard.BlockedURL as exc:
+        raise serializers.ValidationError(str(exc)) from exc
+    return url
+
+
+class NewTranscriptionSerializer(serializers.Serializer):
+    file = serializers.FileField(required=False, help_text="The audio or video file (multipart).")
+    url = serializers.URLField(required=False, max_length=2000, help_text="Or a link to a video or audio file.")
+    title = serializers.CharField(required=False, allow_blank=True, max_length=255, default="")
+    trim_start_s = serializers.FloatField(required=False, allow_null=True, min_value=0, default=None)
+    trim_end_s = serializers.FloatField(required=False, allow_null=True, min_value=0, default=None)
+    webhook_url = serializers.URLField(
+        required=False,
+        allow_blank=True,
+        max_length=2000,
+        default="",
+        help_text="Receives a signed POST when the job ends (done or failed).",
+    )
+
+    def validate_webhook_url(self, value):
+        return check_webhook_url(value)
+
+    def validate(self, data):
+        if bool(data.get("file")) == bool(data.get("url")):
+            raise serializers.ValidationError("Send a file or a url, not both.")
+        return data
+
+
+class MediaSerializer(serializers.Serializer):
+    source = serializers.CharField()
+    source_url = serializers.CharField()
+    original_name = serializers.CharField()
+    size_bytes = serializers.IntegerField(allow_null=True)
+    duration_s = serializers.FloatField(allow_null=True)
+    has_video = serializers.BooleanField()
+
+
+class TranscriptionSerializer(serializers.ModelSerializer):
+    media = MediaSerializer(read_only=True)
+    url = serializers.SerializerMethodField()
+    page_url = serializers.SerializerMethodField()
+    segments_url = serializers.SerializerMethodField()
+    downloads = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Transcription
+        fields = [
+            "id",
+            "title",
+            "status",
+            "stage",
+            "progress",
+            "error",
+            "duration_s",
+            "trim_start_s",
+            "trim_end_s",
+            "model_name",
+            "requested_model",
+            "webhook_url",
+            "attempt",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "media",
+            "url",
+            "page_url",
+            "segments_url",
+            "downloads",
+        ]
+        read_only_fields = fields
+
+    def absolute(self, path):
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
+
+    def get_url(self, transcription) -> str:
+        return self.absolute(reverse("api:transcription-detail", args=[transcription.pk]))
+
+    def get_page_url(self, transcription) -> str:
+        return self.absolute(transcription.get_absolute_url())
+
+    def get_segments_url(self, transcription) -> str:
+        return self.absolute(reverse("api:transcription-segments", args=[transcription.pk]))
+
+    @extend_schema_field(
+        {"type": "object", "properties": {fmt: {"type": "string"} for fmt in FORMATS}, "required": list(FORMATS)}
+    )
+    def get_downloads(self, transcription):
+        return {
+            fmt: self.absolute(reverse("api:transcription-download", args=[transcription.pk, fmt])) for fmt in FORMATS
+        }
+
+
+class WordSerializer(serializers.Serializer):
+    word = serializers.CharField()
+    start = serializers.FloatField()
+    end = serializers.FloatField()
+
+
+class SegmentSerializer(serializers.ModelSerializer):
+    start = serializers.FloatField(source="start_s")
+    end = serializers.FloatField(source="end_s")
+    edited = serializers.BooleanField(source="is_edited")
+    words = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Segment
+        fields = ["index", "start", "end", "text", "edited", "words"]
+        read_only_fields = fields
+
+    @extend_schema_field(WordSerializer(many=True))
+    def get_words(self, segment):
+        # The model's word times; an edit makes them stale, as in the .json download.
+        if segment.is_edited:
+            return []
+        return [
+            {"word": word.text, "start": round(word.start_s, 3), "end": round(word.end_s, 3)}
+            for word in model_words(segment)
+        ]

@@ -1,0 +1,232 @@
+"""The async jobs API: create a job and come back later (or get a webhook).
+
+    POST   /api/transcriptions                      202, Location: the job
+    GET    /api/transcriptions?status=&search=&page=
+    GET    /api/transcriptions/{id}
+    GET    /api/transcriptions/{id}/segments
+    GET    /api/transcriptions/{id}/download.{txt,srt,vtt,json}
+    POST   /api/transcriptions/{id}/retry | cancel
+    DELETE /api/transcriptions/{id}
+"""
+
+from django.db import transaction
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.generics import GenericAPIView
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+
+from transcripts import exports, services
+from transcripts.models import Transcription
+from transcripts.views import cue_options, download_name, get_own_transcription
+
+from .base import (
+    ApiView,
+    Conflict,
+    FirstRendererNegotiation,
+    TooManyJobs,
+    create_transcription,
+    error_responses,
+    invalid,
+    refuse_upload_errors,
+)
+from .serializers import NewTranscriptionSerializer, SegmentSerializer, TranscriptionSerializer
+
+TAG = ["Jobs"]
+Status = Transcription.Status
+
+
+class TranscriptionPages(PageNumberPagination):
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+class TranscriptionList(ApiView, GenericAPIView):
+    serializer_class = TranscriptionSerializer
+    pagination_class = TranscriptionPages
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    def get_queryset(self):
+        transcriptions = Transcription.objects.for_history(self.request.user)
+        wanted_status = self.request.query_params.get("status", "")
+        if wanted_status:
+            if wanted_status not in Status.values:
+                raise invalid(f"status must be one of {', '.join(Status.values)}.", "status")
+            transcriptions = transcriptions.filter(status=wanted_status)
+        return transcriptions.search(self.request.query_params.get("search", ""))
+
+    @extend_schema(
+        tags=TAG,
+        operation_id="listTranscriptions",
+        summary="List your transcriptions, newest first",
+        parameters=[
+            OpenApiParameter("status", enum=Status.values, description="Only jobs with this status."),
+            OpenApiParameter("search", str, description="Words in the title or the transcript."),
+        ],
+        responses={200: TranscriptionSerializer(many=True), **error_responses(400, 401, 404)},
+    )
+    def get(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(
+        tags=TAG,
+        operation_id="createTranscription",
+        summary="Queue a transcription of a file or a URL",
+        description=(
+            "Answers 202 at once; follow the job at the Location header, or pass a webhook_url. "
+            "Media limits are those of the pages."
+        ),
+        request={"multipart/form-data": NewTranscriptionSerializer, "application/json": NewTranscriptionSerializer},
+        responses={202: TranscriptionSerializer, **error_responses(400, 401, 413, 429)},
+    )
+    def post(self, request):
+        refuse_upload_errors(request)
+        form = NewTranscriptionSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        transcription = create_transcription(
+            request,
+            upload=data.get("file"),
+            url=data.get("url"),
+            title=data["title"],
+            trim_start_s=data["trim_start_s"],
+            trim_end_s=data["trim_end_s"],
+            webhook_url=data["webhook_url"],
+        )
+        body = self.get_serializer(transcription).data
+        return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["url"]})
+
+
+class OwnTranscriptionView(ApiView, GenericAPIView):
+    serializer_class = TranscriptionSerializer
+
+    def get_object(self):
+        return get_own_transcription(self.request, self.kwargs["pk"], Transcription.objects.select_related("media"))
+
+
+class TranscriptionDetail(OwnTranscriptionView):
+    @extend_schema(
+        tags=TAG,
+        operation_id="getTranscription",
+        summary="A job: status, progress, error, times",
+        responses={200: TranscriptionSerializer, **error_responses(401, 404)},
+    )
+    def get(self, request, pk):
+        return Response(self.get_serializer(self.get_object()).data)
+
+    @extend_schema(
+        tags=TAG,
+        operation_id="deleteTranscription",
+        summary="Delete a transcription and its stored media",
+        responses={204: None, **error_responses(401, 404)},
+    )
+    def delete(self, request, pk):
+        delete_transcription(self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def delete_transcription(transcription):
+    media = transcription.media
+    with transaction.atomic():
+        transcription.cancel()  # a running attempt loses its lease and stops writing
+        transcription.delete()
+        if not media.transcriptions.exists():
+            media.delete()
+            transaction.on_commit(media.delete_file)
+
+
+class TranscriptionSegments(OwnTranscriptionView):
+    serializer_class = SegmentSerializer
+
+    @extend_schema(
+        tags=TAG,
+        operation_id="listSegments",
+        summary="The transcript's segments with start/end seconds and word times",
+        description="While a job runs, the segments finished so far.",
+        responses={200: SegmentSerializer(many=True), **error_responses(401, 404)},
+    )
+    def get(self, request, pk):
+        transcription = self.get_object()
+        return Response(self.get_serializer(transcription.segments.all(), many=True).data)
+
+
+class TranscriptionRetry(OwnTranscriptionView):
+    @extend_schema(
+        tags=TAG,
+        operation_id="retryTranscription",
+        summary="Queue a failed or canceled job again",
+        request=None,
+        responses={202: TranscriptionSerializer, **error_responses(401, 404, 409, 429)},
+    )
+    def post(self, request, pk):
+        transcription = self.get_object()
+        if not transcription.can_retry:
+            raise Conflict(f"Only a failed or canceled transcription can be retried; this one is {transcription.status}.")
+        try:
+            services.check_can_start_job(request.user)
+        except services.RequestRefused as exc:
+            raise TooManyJobs(exc.message) from exc
+        # When Redis is down the attempt stays queued and the reaper submits it later.
+        services.queue(transcription)
+        transcription.refresh_from_db()
+        return Response(self.get_serializer(transcription).data, status=status.HTTP_202_ACCEPTED)
+
+
+class TranscriptionCancel(OwnTranscriptionView):
+    @extend_schema(
+        tags=TAG,
+        operation_id="cancelTranscription",
+        summary="Cancel a queued or running job",
+        request=None,
+        responses={200: TranscriptionSerializer, **error_responses(401, 404, 409)},
+    )
+    def post(self, request, pk):
+        transcription = self.get_object()
+        if not transcription.cancel():
+            raise Conflict(f"Only a queued or running transcription can be canceled; this one is {transcription.status}.")
+        return Response(self.get_serializer(transcription).data)
+
+
+DOWNLOAD_TYPES = {fmt: content_type.split(";")[0] for fmt, content_type in exports.CONTENT_TYPES.items()}
+
+
+class TranscriptionDownload(OwnTranscriptionView):
+    content_negotiation_class = FirstRendererNegotiation
+
+    @extend_schema(
+        tags=TAG,
+        operation_id="downloadTranscript",
+        summary="The transcript as .txt, .srt, .vtt or .json (the pages' downloads)",
+        parameters=[
+            OpenApiParameter("fmt", str, OpenApiParameter.PATH, enum=list(exports.FORMATS)),
+            OpenApiParameter("max_chars", int, description="Subtitles: characters per line."),
+            OpenApiParameter("max_lines", int, description="Subtitles: lines per cue."),
+            OpenApiParameter("max_cue_s", float, description="Subtitles: seconds per cue."),
+        ],
+        responses={
+            **{
+                (200, media_type): OpenApiResponse(OpenApiTypes.OBJECT if fmt == "json" else OpenApiTypes.STR)
+                for fmt, media_type in DOWNLOAD_TYPES.items()
+            },
+            **error_responses(400, 401, 404, 409),
+        },
+    )
+    def get(self, request, pk, fmt):
+        transcription = self.get_object()
+        if transcription.status != Status.DONE:
+            raise Conflict(f"The transcript is not ready: the job is {transcription.status}.")
+        try:
+            options = cue_options(request)
+        except (TypeError, ValueError) as exc:
+            raise invalid(f"Invalid subtitle options: {exc}") from exc
+        content, content_type = exports.render(
+            fmt, transcription.segments.all(), transcription.title, duration_s=transcription.duration_s,
+            cue_options=options,
+        )
+        response = HttpResponse(content, content_type=content_type)
+        response["Content-Disposition"] = f'attachment; filename="{download_name(transcription.title, fmt)}"'
+        return response
