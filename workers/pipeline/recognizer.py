@@ -12,6 +12,7 @@ import functools
 import logging
 import math
 import os
+import warnings
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -204,7 +205,11 @@ def load_recognizer(model_name: str, precision: str = "auto") -> Recognizer:
     if runtime.device == "cuda":
         model = model.to("cuda", dtype=torch.float16 if runtime.precision == "fp16" else torch.float32)
     elif runtime.precision == "int8":
-        model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+        with warnings.catch_warnings():
+            # torch.ao's eager quantisation is deprecated in favour of torchao (not
+            # installed); it still works in the pinned torch.
+            warnings.simplefilter("ignore", (DeprecationWarning, UserWarning))
+            model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
     log.info("speech model %s on %s in %s", model_name, runtime.device, runtime.precision)
     return Recognizer(model, processor, runtime)
 
