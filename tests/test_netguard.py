@@ -315,3 +315,21 @@ def test_netguard_imports_neither_django_nor_torch():
     code = "import sys, workers.netguard; print(sorted(m for m in ('django', 'torch', 'workers.pipeline') if m in sys.modules))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_progress_callback_runs_outside_the_guard(start_server, tone_mp3, tmp_path):  # noqa: F811
+    """The job's progress callback may talk to a database or Redis on a private address."""
+    internal = start_server("127.0.0.1")  # stands for the database
+    internal.serve_bytes("/progress", b"ok", "text/plain")
+    site = start_server("127.0.0.2")
+    site.serve_file("/tone.mp3", tone_mp3, "audio/mpeg")
+    limits = fetch.Limits(**{**LIMITS.__dict__, "allowed_hosts": ("127.0.0.2",)})
+    answers = []
+
+    def on_progress(percent):
+        with socket.create_connection(("127.0.0.1", internal.port), timeout=3) as connection:
+            connection.sendall(b"GET /progress HTTP/1.0\r\n\r\n")
+            answers.append(connection.recv(12))
+
+    fetch.fetch(site.url("/tone.mp3"), tmp_path, limits, on_progress)
+    assert answers and set(answers) == {b"HTTP/1.0 200"}

@@ -3,14 +3,18 @@ server (allowed through URL_ALLOWED_HOSTS in these tests only), stores the file
 as the job's media and transcribes it; failures end as `failed` with a message
 the user can act on, and nothing of a refused file stays on disk."""
 
+import socket
+
 import pytest
+import yt_dlp
+from yt_dlp.utils import ExtractorError
 
 from tests.http_fixtures import start_server  # noqa: F401 (a fixture)
 from tests.speech import convert, with_video
 from transcripts.models import Media, Transcription
 from transcripts.queueing import start_attempt
 from transcripts.services import create_transcription
-from workers import fetch, jobs
+from workers import fetch, jobs, netguard
 from workers.pipeline.errors import DownloadError
 
 Status = Transcription.Status
@@ -210,6 +214,21 @@ def test_playlist_link_is_refused(site, tmp_path):
     assert site.paths_requested() == ["/feed.xml"]
 
 
+def test_hls_stream_is_refused_without_fetching_a_segment(site, tmp_path):
+    """HLS would go to ffmpeg or to fragment threads, out of the connect guard's sight."""
+    site.serve_bytes(
+        "/live.m3u8",
+        b"#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:10,\n/segment-0.ts\n#EXT-X-ENDLIST\n",
+        "application/vnd.apple.mpegurl",
+    )
+    site.serve_bytes("/segment-0.ts", b"\x47" * 188, "video/mp2t")
+    limits = fetch.Limits(max_bytes=10**9, max_duration_s=3600, socket_timeout_s=5, allowed_hosts=("127.0.0.1",))
+
+    with pytest.raises(DownloadError, match=r"only offered as a stream in pieces \(HLS or DASH\)"):
+        fetch.fetch(site.url("/live.m3u8"), tmp_path, limits)
+    assert set(site.paths_requested()) == {"/live.m3u8"}
+
+
 def test_private_address_fails_the_job_even_when_queued_directly(transactional_db, owner, settings, media_server_on_loopback, burst_worker):
     """A URL row that skipped the form's check (an old row, another client) is still refused by the worker."""
     settings.URL_ALLOWED_HOSTS = []
@@ -240,3 +259,25 @@ def test_progress_reaches_the_callback_about_once_a_second(site, tmp_path):
     assert reported[-1] == 100.0
     assert len(reported) <= 3  # a local download takes well under a second
     assert all(0.0 <= percent <= 100.0 for percent in reported)
+
+
+def test_unreachable_server_is_a_network_failure(settings, tmp_path):
+    with socket.socket() as closed:  # a port that nobody listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    limits = fetch.Limits(max_bytes=10**9, max_duration_s=3600, socket_timeout_s=2, allowed_hosts=("127.0.0.1",))
+
+    with pytest.raises(DownloadError, match=r"^Could not reach the site \(network failure or timeout\): .*You can retry\.$"):
+        fetch.fetch(f"http://127.0.0.1:{port}/talk.mp3", tmp_path, limits)
+
+
+def test_site_refusal_is_passed_on_as_unavailable_or_private():
+    cause = ExtractorError("Private video. Sign in if you've been granted access to this video", expected=True)
+    error = yt_dlp.utils.DownloadError("ERROR: [youtube] abc123: " + str(cause), exc_info=(ExtractorError, cause, None))
+
+    message = str(fetch.user_error(error, netguard.ConnectionGuard(())))
+
+    assert message == (
+        "The site did not give us this video: Private video. Sign in if you've been granted access to this video. "
+        "It may be unavailable or private."
+    )

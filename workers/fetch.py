@@ -208,10 +208,10 @@ class ProgressHook:
         now = time.monotonic()
         if not finished and self.reported_at is not None and now - self.reported_at < self.interval_s:
             return
-        if finished:
-            self.on_progress(100.0)
-        elif total_bytes:
-            self.on_progress(min(100.0, 100.0 * downloaded_bytes / total_bytes))
+        percent = 100.0 if finished else min(100.0, 100.0 * downloaded_bytes / total_bytes) if total_bytes else None
+        if percent is not None:
+            with netguard.unguarded():  # our own database write, not a connection for yt-dlp
+                self.on_progress(percent)
         self.reported_at = now
 
 
@@ -257,6 +257,12 @@ def user_error(exc, guard):
         return DownloadError(http_error_message(cause))
     if isinstance(cause, TransportError) or isinstance(cause, TimeoutError):
         return DownloadError(f"Could not reach the site (network failure or timeout): {detail}. You can retry.")
+    if isinstance(cause, ExtractorError) and "Requested format is not available" in str(cause):
+        # Only plain http(s) formats pass FORMAT; see the module docstring.
+        return DownloadError(
+            "This video is only offered as a stream in pieces (HLS or DASH), which this site does not download. "
+            "Try a direct link to the media file."
+        )
     if isinstance(cause, ExtractorError) and cause.expected:
         return DownloadError(f"The site did not give us this video: {detail}. It may be unavailable or private.")
     return DownloadError(f"The download failed: {detail}")

@@ -295,6 +295,19 @@ def guard_connections(allowed_hosts=()):
         _guarded.guard = previous
 
 
+@contextmanager
+def unguarded():
+    """Lift this thread's guard for a moment: for our own calls made from inside
+    a guarded block (a progress callback writing to the database or Redis,
+    which may well live on a private address)."""
+    previous = getattr(_guarded, "guard", None)
+    _guarded.guard = None
+    try:
+        yield
+    finally:
+        _guarded.guard = previous
+
+
 def guarded_post(url, body, headers=None, allowed_hosts=(), timeout=10.0):
     """POST `body` (bytes) to a http(s) URL whose every address is public (or allowed).
 
