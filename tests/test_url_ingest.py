@@ -19,6 +19,9 @@ from workers.pipeline.errors import DownloadError
 
 Status = Transcription.Status
 Stage = Transcription.Stage
+# The worker runs the job in this process but with its own heartbeat thread, and
+# django-rq enqueues on commit: these tests commit for real.
+committed_db = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +48,8 @@ def site(settings, start_server, temp_dir, speech_mp3, speech_mp4):  # noqa: F81
     server = start_server("127.0.0.1")
     server.serve_file("/talks/quick-brown-fox.mp3", speech_mp3, "audio/mpeg")
     server.serve_file("/talks/sea-shells.mp4", speech_mp4, "video/mp4")
-    server.serve_bytes("/about.html", b"<html><head><title>About us</title></head><body>No media</body></html>", "text/html")
+    about = b"<html><head><title>About us</title></head><body>No media</body></html>"
+    server.serve_bytes("/about.html", about, "text/html")
     return server
 
 
@@ -78,8 +82,9 @@ def stored_files(media_root):
 # Downloaded and transcribed end to end ------------------------------------------
 
 
+@committed_db
 def test_mp3_link_is_downloaded_and_transcribed(
-    transactional_db, owner, site, tiny_model, burst_worker, media_root, temp_dir, speech_mp3, stages_seen
+    owner, site, tiny_model, burst_worker, media_root, temp_dir, speech_mp3, stages_seen
 ):
     transcription = transcribe_url(owner, site.url("/talks/quick-brown-fox.mp3"), burst_worker)
 
@@ -111,7 +116,8 @@ def test_mp3_link_is_downloaded_and_transcribed(
     assert stored_files(media_root) == [media_root / media.file.name]
 
 
-def test_mp4_link_is_downloaded_with_its_video_and_transcribed(transactional_db, owner, site, tiny_model, burst_worker, speech_mp4):
+@committed_db
+def test_mp4_link_is_downloaded_with_its_video_and_transcribed(owner, site, tiny_model, burst_worker, speech_mp4):
     transcription = transcribe_url(owner, site.url("/talks/sea-shells.mp4"), burst_worker)
 
     assert transcription.status == Status.DONE, transcription.error
@@ -125,7 +131,8 @@ def test_mp4_link_is_downloaded_with_its_video_and_transcribed(transactional_db,
 # Failures a user can act on ---------------------------------------------------
 
 
-def test_page_without_media_fails_with_clear_message(transactional_db, owner, site, burst_worker, media_root, temp_dir):
+@committed_db
+def test_page_without_media_fails_with_clear_message(owner, site, burst_worker, media_root, temp_dir):
     transcription = transcribe_url(owner, site.url("/about.html"), burst_worker)
 
     assert transcription.status == Status.FAILED
@@ -135,16 +142,16 @@ def test_page_without_media_fails_with_clear_message(transactional_db, owner, si
     assert stored_files(media_root) == [] and list(temp_dir.iterdir()) == []
 
 
-def test_missing_page_fails_with_the_404(transactional_db, owner, site, burst_worker):
+@committed_db
+def test_missing_page_fails_with_the_404(owner, site, burst_worker):
     transcription = transcribe_url(owner, site.url("/talks/gone.mp3"), burst_worker)
 
     assert transcription.status == Status.FAILED
     assert transcription.error == "The server answered 404 Not Found: check the link."
 
 
-def test_file_over_the_size_limit_is_refused_before_its_body(
-    transactional_db, owner, site, settings, burst_worker, media_root, temp_dir, speech_mp3
-):
+@committed_db
+def test_file_over_the_size_limit_is_refused_before_its_body(owner, site, settings, burst_worker, media_root, temp_dir):
     settings.URL_MAX_BYTES = 10_000
     transcription = transcribe_url(owner, site.url("/talks/quick-brown-fox.mp3"), burst_worker)
 
@@ -154,7 +161,10 @@ def test_file_over_the_size_limit_is_refused_before_its_body(
     assert stored_files(media_root) == [] and list(temp_dir.iterdir()) == []
 
 
-def test_stream_without_announced_size_is_cut_off_at_the_limit(transactional_db, owner, site, settings, burst_worker, media_root, temp_dir):
+@committed_db
+def test_stream_without_announced_size_is_cut_off_at_the_limit(
+    owner, site, settings, burst_worker, media_root, temp_dir
+):
     settings.URL_MAX_BYTES = 1024**2
     piece, count = b"\xff\xfb\x90\x00" * 16384, 1024  # 64 MiB that never announce their size
     site.serve_stream("/live/radio.mp3", piece, count, "audio/mpeg")
@@ -167,7 +177,10 @@ def test_stream_without_announced_size_is_cut_off_at_the_limit(transactional_db,
     assert stored_files(media_root) == [] and list(temp_dir.iterdir()) == []
 
 
-def test_media_longer_than_the_limit_is_refused_after_probing(transactional_db, owner, site, settings, burst_worker, media_root, temp_dir):
+@committed_db
+def test_media_longer_than_the_limit_is_refused_after_probing(
+    owner, site, settings, burst_worker, media_root, temp_dir
+):
     """A direct link reports no duration; the downloaded file is measured before it is kept."""
     settings.URL_MAX_DURATION_S = 5
     transcription = transcribe_url(owner, site.url("/talks/quick-brown-fox.mp3"), burst_worker)
@@ -202,8 +215,8 @@ def test_playlist_link_is_refused(site, tmp_path):
     feed = (
         '<?xml version="1.0"?><rss version="2.0"><channel><title>Talks</title><link>http://127.0.0.1/</link>'
         "<description>talks</description>"
-        f'<item><title>One</title><enclosure url="{site.url("/talks/quick-brown-fox.mp3")}" type="audio/mpeg" length="1"/></item>'
-        f'<item><title>Two</title><enclosure url="{site.url("/talks/sea-shells.mp4")}" type="video/mp4" length="1"/></item>'
+        f'<item><title>One</title><enclosure url="{site.url("/talks/quick-brown-fox.mp3")}" type="audio/mpeg"/></item>'
+        f'<item><title>Two</title><enclosure url="{site.url("/talks/sea-shells.mp4")}" type="video/mp4"/></item>'
         "</channel></rss>"
     )
     site.serve_bytes("/feed.xml", feed.encode(), "application/rss+xml")
@@ -229,10 +242,14 @@ def test_hls_stream_is_refused_without_fetching_a_segment(site, tmp_path):
     assert set(site.paths_requested()) == {"/live.m3u8"}
 
 
-def test_private_address_fails_the_job_even_when_queued_directly(transactional_db, owner, settings, media_server_on_loopback, burst_worker):
+@committed_db
+def test_private_address_fails_the_job_even_when_queued_directly(
+    owner, settings, media_server_on_loopback, burst_worker
+):
     """A URL row that skipped the form's check (an old row, another client) is still refused by the worker."""
     settings.URL_ALLOWED_HOSTS = []
-    media = Media.objects.create(owner=owner, source=Media.Source.URL, source_url=media_server_on_loopback.url("/a.mp3"))
+    url = media_server_on_loopback.url("/a.mp3")
+    media = Media.objects.create(owner=owner, source=Media.Source.URL, source_url=url)
     transcription = Transcription.objects.create(owner=owner, media=media, title=media.source_url, model_name="tiny")
     start_attempt(transcription)
     burst_worker()
@@ -267,7 +284,8 @@ def test_unreachable_server_is_a_network_failure(settings, tmp_path):
         port = closed.getsockname()[1]
     limits = fetch.Limits(max_bytes=10**9, max_duration_s=3600, socket_timeout_s=2, allowed_hosts=("127.0.0.1",))
 
-    with pytest.raises(DownloadError, match=r"^Could not reach the site \(network failure or timeout\): .*You can retry\.$"):
+    refused = r"^Could not reach the site \(network failure or timeout\): .*You can retry\.$"
+    with pytest.raises(DownloadError, match=refused):
         fetch.fetch(f"http://127.0.0.1:{port}/talk.mp3", tmp_path, limits)
 
 
