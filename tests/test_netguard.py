@@ -338,3 +338,16 @@ def test_progress_callback_runs_outside_the_guard(start_server, tone_mp3, tmp_pa
 
     fetch.fetch(site.url("/tone.mp3"), tmp_path, limits, on_progress)
     assert answers and set(answers) == {b"HTTP/1.0 200"}
+
+
+def test_ytdlp_uses_only_request_handlers_the_guard_can_see():
+    from yt_dlp.networking._urllib import UrllibRH
+
+    class CurlCFFIRH(UrllibRH):
+        """Stands for curl_cffi's handler (not installed here), which connects from C."""
+
+    with fetch.SocketHandlersYoutubeDL({"quiet": True}) as ydl:
+        assert set(ydl._request_director.handlers) == {"Urllib", "Requests"}
+        director = ydl.build_request_director([CurlCFFIRH, UrllibRH])
+        assert set(director.handlers) == {"Urllib"}
+        director.close()

@@ -95,8 +95,7 @@ def run_ytdlp(url, folder, limits, on_progress):
     logger = CapturedLog()
     progress = ProgressHook(on_progress, limits.max_bytes)
     with netguard.guard_connections(limits.allowed_hosts) as guard:
-        with yt_dlp.YoutubeDL(ytdlp_options(folder, limits, logger, progress)) as ydl:
-            keep_socket_handlers_only(ydl)
+        with SocketHandlersYoutubeDL(ytdlp_options(folder, limits, logger, progress)) as ydl:
             try:
                 info = ydl.extract_info(url, download=False)
                 check_before_download(info, limits)
@@ -148,13 +147,14 @@ def ytdlp_options(folder, limits, logger, progress):
     }
 
 
-def keep_socket_handlers_only(ydl):
-    director = ydl._request_director
-    for key in list(director.handlers):
-        if key not in SOCKET_HANDLERS:
-            director.handlers.pop(key).close()
-    if not director.handlers:
-        raise RuntimeError("yt-dlp has none of its Python-socket request handlers; the connect guard would be blind")
+class SocketHandlersYoutubeDL(yt_dlp.YoutubeDL):
+    """yt-dlp with only the request handlers that connect through Python sockets."""
+
+    def build_request_director(self, handlers, preferences=None):
+        handlers = [handler for handler in handlers if handler.RH_KEY in SOCKET_HANDLERS]
+        if not handlers:
+            raise RuntimeError("yt-dlp has none of its Python-socket request handlers; the connect guard would be blind")
+        return super().build_request_director(handlers, preferences)
 
 
 def check_before_download(info, limits):
