@@ -316,10 +316,10 @@ def guarded_post(url, body, headers=None, allowed_hosts=(), timeout=10.0):
     HostNotFound when the host does not resolve, OSError (incl. TimeoutError)
     and http.client.HTTPException for network failures.
     """
-    scheme, _host, _port = split_url(url)
     check_url(url, allowed_hosts)
     parts = urllib.parse.urlsplit(url.strip())
-    connection_class = http.client.HTTPSConnection if scheme == "https" else http.client.HTTPConnection
+    https = parts.scheme.lower() == "https"
+    connection_class = http.client.HTTPSConnection if https else http.client.HTTPConnection
     connection = connection_class(parts.hostname, parts.port, timeout=timeout)
     target = urllib.parse.urlunsplit(("", "", parts.path or "/", parts.query, ""))
     with guard_connections(allowed_hosts):
