@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from django.conf import settings
+from django.core.handlers.wsgi import WSGIHandler
+from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
 from django.db import connection
 
 from transcripts.models import ApiToken
@@ -47,6 +50,38 @@ def make_short_speech(folder):
     return path
 
 
+class QuietRequestHandler(WSGIRequestHandler):
+    def log_message(self, format, *args):
+        pass
+
+
+class LiveApiServer:
+    """The site on a real socket, served from threads of this process.
+
+    pytest-django's live_server cannot be used here: it wraps the site in
+    Django's media-file handler, which breaks when MEDIA_URL is None (media is
+    only ever served by views that check the owner)."""
+
+    def __init__(self):
+        self._server = ThreadedWSGIServer(("127.0.0.1", 0), QuietRequestHandler, allow_reuse_address=False)
+        self._server.set_app(WSGIHandler())
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, name="live-api", daemon=True)
+        self._thread.start()
+
+    def stop(self):
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join()
+
+
+@pytest.fixture
+def live_api(transactional_db):
+    server = LiveApiServer()
+    yield server
+    server.stop()
+
+
 @contextmanager
 def worker_process(tiny_model_dir, **environment):
     """A real `manage.py rqworker` process on the test database and the test
@@ -56,6 +91,7 @@ def worker_process(tiny_model_dir, **environment):
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.settings",
         "SPEECHSITE_TEST_DB_NAME": str(connection.settings_dict["NAME"]),
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),  # the test's media folder (conftest's media_root)
         "STT_MODEL": str(tiny_model_dir),
         "STT_PRECISION": "fp32",
         **environment,

@@ -60,8 +60,9 @@ class TranscriptionRequestSerializer(serializers.Serializer):
     def to_internal_value(self, data):
         # OpenAI's clients send the list as repeated "timestamp_granularities[]" fields.
         if hasattr(data, "getlist") and "timestamp_granularities[]" in data:
-            data = data.copy()
-            data.setlist("timestamp_granularities", data.getlist("timestamp_granularities[]"))
+            fields = {name: data.get(name) for name in data}  # a shallow copy: files cannot be deep-copied
+            fields["timestamp_granularities"] = data.getlist("timestamp_granularities[]")
+            data = fields
         return super().to_internal_value(data)
 
     def validate_language(self, language):
