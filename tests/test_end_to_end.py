@@ -93,7 +93,7 @@ def test_upload_is_transcribed_by_a_worker(request, signed_in, tiny_model, split
     assert transcription.duration_s == pytest.approx(transcription.media.duration_s, abs=0.2)
 
     page = signed_in.get(transcription.get_absolute_url()).content.decode()
-    assert "Finished" in page or "Done" in page
+    assert 'id="job-status">Done<' in page
     assert page.count('<li class="segment') == len(segments)
     assert_downloads_agree(signed_in, transcription)
 

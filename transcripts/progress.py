@@ -41,7 +41,7 @@ def stage_text(transcription, queue_position=None):
             current = min(transcription.chunks_done + 1, transcription.chunks_total)
             return f"Transcribing part {current} of {transcription.chunks_total}"
         return Stage(stage).label
-    return Status(status).label
+    return ""  # finished: the status badge says it all
 
 
 def seconds_left(transcription, now=None):
