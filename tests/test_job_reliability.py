@@ -15,7 +15,8 @@ from transcripts.reaper import reap
 from workers.jobs import Attempt, LeaseLost
 from workers.pipeline.types import TimedSegment, Transcript, Word
 
-pytestmark = pytest.mark.django_db
+# Committed rows: django-rq enqueues on commit, as in production.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 Status = Transcription.Status
 CLOSED_REDIS = "redis://127.0.0.1:1/0"  # nothing listens on port 1

@@ -33,11 +33,12 @@ def wait_until(predicate, timeout_s, what):
     pytest.fail(f"timed out after {timeout_s} s waiting for {what}")
 
 
-def start_stalling_worker(tiny_model_dir):
+def start_stalling_worker(tiny_model_dir, media_root):
     environment = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.settings",
         "SPEECHSITE_TEST_DB_NAME": str(connection.settings_dict["NAME"]),
+        "MEDIA_ROOT": str(media_root),
         "STT_MODEL": str(tiny_model_dir),
         "STT_PRECISION": "fp32",
         "SPLIT_MIN_SPACE_S": "3",
@@ -55,20 +56,19 @@ def start_stalling_worker(tiny_model_dir):
 
 
 def test_sigkilled_worker_job_is_finished_by_another_worker(
-    settings, owner, speech_wav, tiny_model, burst_worker
+    settings, owner, speech_wav, tiny_model, burst_worker, media_root
 ):
     settings.SPLIT_MIN_SPACE_S, settings.SPLIT_MAX_SPACE_S = 3.0, 6.0
     settings.JOB_STALE_AFTER_S = 2.0
     transcription = queued_transcription(owner, speech_wav, duration_s=12.0)
     first_job_id = transcription.rq_job_id
 
-    worker = start_stalling_worker(tiny_model)
+    worker = start_stalling_worker(tiny_model, media_root)
     try:
         # Killed only once it has written part of the transcript, so that the
         # second attempt has something to replace.
         wait_until(
-            lambda: worker.poll() is None
-            and Segment.objects.filter(transcription=transcription).exists(),
+            lambda: worker.poll() is not None or Segment.objects.filter(transcription=transcription).exists(),
             timeout_s=120,
             what="the first worker to transcribe part of the file",
         )
@@ -76,7 +76,7 @@ def test_sigkilled_worker_job_is_finished_by_another_worker(
         if worker.poll() is None:
             os.kill(worker.pid, signal.SIGKILL)
         output = worker.communicate()[0].decode(errors="replace")
-    assert worker.returncode == -signal.SIGKILL, output
+    assert worker.returncode == -signal.SIGKILL, f"the worker was not running when killed:\n{output}"
     transcription.refresh_from_db()
     assert transcription.status == Status.RUNNING  # what the dead worker left behind
 

@@ -1,0 +1,202 @@
+"""Load benchmark of the pages that grow with a user's data, against gunicorn.
+
+    .venv/bin/python -m bench.load [--db sqlite|postgres|both] [--seconds 10] [--connections 50]
+
+Builds a fresh database with a user who has 1,000 transcripts, one of them with
+2,000 segments; starts gunicorn with 2 workers in production mode (DEBUG off);
+drives it with wrk (Debian package `wrk`) at 50 connections for: the history
+page, the transcript page with 2,000 segments and its SRT download. Prints a
+table, then as its last line one JSON object: {scenario: {rps, p50_ms, p99_ms,
+errors}} per database.
+"""
+
+import argparse
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+POSTGRES_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
+BENCH_PG_DB = "speechsite_bench"
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def database_url(kind, folder):
+    if kind == "sqlite":
+        return f"sqlite:///{folder / 'bench.sqlite3'}"
+    import psycopg
+
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as connection:
+        connection.execute(f"DROP DATABASE IF EXISTS {BENCH_PG_DB}")
+        connection.execute(f"CREATE DATABASE {BENCH_PG_DB}")
+    return f"postgres://postgres@127.0.0.1:5432/{BENCH_PG_DB}"
+
+
+def server_environment(url, folder):
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "speechsite.settings",
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "false",
+        "DATABASE_URL": url,
+        "DATA_DIR": str(folder),
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+SEED = """
+import django, json
+django.setup()
+from django.contrib.auth import get_user_model
+from django.contrib.sessions.backends.db import SessionStore
+from django.urls import reverse
+from transcripts.models import Media, Segment, Transcription
+
+user = get_user_model().objects.create_user("bench", "bench@example.com", "bench-password-123")
+media = Media.objects.bulk_create(
+    Media(owner=user, source="upload", original_name=f"talk-{i}.mp3", size_bytes=1_000_000, duration_s=600.0)
+    for i in range(1000)
+)
+transcriptions = Transcription.objects.bulk_create(
+    Transcription(owner=user, media=m, title=f"Talk number {i}", model_name="bench", status="done",
+                  duration_s=600.0, attempt=1)
+    for i, m in enumerate(media)
+)
+big = transcriptions[-1]
+Segment.objects.bulk_create(
+    Segment(transcription=big, index=i, start_s=i * 3.0, end_s=i * 3.0 + 3.0,
+            text=f"segment {i} says a few words about the topic", original_text="")
+    for i in range(2000)
+)
+session = SessionStore()
+session["_auth_user_id"] = str(user.pk)
+session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+session["_auth_user_hash"] = user.get_session_auth_hash()
+session.create()
+print(json.dumps({
+    "cookie": session.session_key,
+    "history": reverse("transcripts:history"),
+    "transcript": reverse("transcripts:detail", args=[big.pk]),
+    "srt": reverse("transcripts:download", args=[big.pk, "srt"]),
+}))
+"""
+
+
+def prepare(environment):
+    python = sys.executable
+    subprocess.run([python, "manage.py", "migrate", "--noinput"], cwd=ROOT, env=environment, check=True,
+                   capture_output=True)
+    subprocess.run([python, "manage.py", "collectstatic", "--noinput"], cwd=ROOT, env=environment, check=True,
+                   capture_output=True)
+    seeded = subprocess.run([python, "-c", SEED], cwd=ROOT, env=environment, check=True, capture_output=True,
+                            text=True)
+    return json.loads(seeded.stdout.strip().splitlines()[-1])
+
+
+def start_gunicorn(environment, port):
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "gunicorn"), "speechsite.wsgi", "--bind", f"127.0.0.1:{port}",
+         "--workers", "2", "--no-control-socket", "--log-level", "warning"],
+        cwd=ROOT, env=environment, start_new_session=True,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return server
+        except OSError:
+            time.sleep(0.2)
+    server.kill()
+    raise SystemExit("gunicorn did not start")
+
+
+def to_ms(value, unit):
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def run_wrk(url, cookie, seconds, connections):
+    result = subprocess.run(
+        ["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--latency", "--timeout", "10s",
+         "-H", f"Cookie: sessionid={cookie}", url],
+        capture_output=True, text=True, check=True,
+    )
+    output = result.stdout
+    percentiles = dict(
+        (p, to_ms(v, u)) for p, v, u in re.findall(r"^\s+(\d+)%\s+([\d.]+)(us|ms|s)\s*$", output, re.M)
+    )
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    errors = 0
+    for pattern in (r"Non-2xx or 3xx responses: (\d+)", r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)"):
+        match = re.search(pattern, output)
+        if match:
+            errors += sum(int(n) for n in match.groups())
+    return {"rps": round(rps, 1), "p50_ms": round(percentiles["50"], 1), "p99_ms": round(percentiles["99"], 1),
+            "errors": errors}
+
+
+def check_status(url, cookie):
+    import urllib.request
+
+    request = urllib.request.Request(url, headers={"Cookie": f"sessionid={cookie}"})
+    with urllib.request.urlopen(request) as response:
+        if response.status != 200:
+            raise SystemExit(f"{url} answered {response.status}; the benchmark would measure an error page")
+
+
+def bench_database(kind, seconds, connections):
+    with tempfile.TemporaryDirectory(prefix="speechsite-load-") as folder:
+        folder = Path(folder)
+        environment = server_environment(database_url(kind, folder), folder)
+        targets = prepare(environment)
+        port = free_port()
+        server = start_gunicorn(environment, port)
+        try:
+            results = {}
+            for scenario in ("history", "transcript", "srt"):
+                url = f"http://127.0.0.1:{port}{targets[scenario]}"
+                check_status(url, targets["cookie"])
+                results[scenario] = run_wrk(url, targets["cookie"], seconds, connections)
+            return results
+        finally:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=50)
+    options = parser.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is not installed: apt-get install wrk")
+
+    kinds = ["sqlite", "postgres"] if options.db == "both" else [options.db]
+    summary = {}
+    for kind in kinds:
+        results = bench_database(kind, options.seconds, options.connections)
+        for scenario, figures in results.items():
+            summary[f"{kind}:{scenario}"] = figures
+            print(f"{kind:9} {scenario:11} {figures['rps']:8.1f} req/s  p50 {figures['p50_ms']:7.1f} ms  "
+                  f"p99 {figures['p99_ms']:7.1f} ms  errors {figures['errors']}")
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()
