@@ -1,13 +1,13 @@
 """Load benchmark of the pages that grow with a user's data, against gunicorn.
 
-    .venv/bin/python -m bench.load [--db sqlite|postgres|both] [--seconds 10] [--connections 50]
+    .venv/bin/python -m bench.load [--db sqlite|postgres|both] [--seconds 20] [--users 50] [--think 1]
 
 Builds a fresh database with a user who has 1,000 transcripts, one of them with
 2,000 segments; starts gunicorn with 2 workers in production mode (DEBUG off);
-drives it with wrk (Debian package `wrk`) at 50 connections for: the history
-page, the transcript page with 2,000 segments and its SRT download. Prints a
-table, then as its last line one JSON object: {scenario: {rps, p50_ms, p99_ms,
-errors}} per database.
+drives it with 50 simulated users (each requests, waits --think seconds, and
+again, like locust's users) for: the history page, the transcript page with
+2,000 segments and its SRT download. Prints a table, then as its last line one
+JSON object: {"db:scenario": {rps, p50_ms, p99_ms, errors, requests}}.
 """
 
 import argparse
@@ -15,7 +15,6 @@ import json
 import os
 import re
 import secrets
-import shutil
 import signal
 import socket
 import subprocess
@@ -126,28 +125,54 @@ def start_gunicorn(environment, port):
     raise SystemExit("gunicorn did not start")
 
 
-def to_ms(value, unit):
-    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+def drive(url, cookie, seconds, users, think_s):
+    """`users` simulated people, each requesting the page, reading it for
+    `think_s` seconds, and again, as locust's users do; latencies of every
+    request made in `seconds`."""
+    import http.client
+    import threading
+    from urllib.parse import urlsplit
 
+    parts = urlsplit(url)
+    latencies_ms, errors = [], []
+    deadline = time.monotonic() + seconds
 
-def run_wrk(url, cookie, seconds, connections):
-    result = subprocess.run(
-        ["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--latency", "--timeout", "10s",
-         "-H", f"Cookie: sessionid={cookie}", url],
-        capture_output=True, text=True, check=True,
-    )
-    output = result.stdout
-    percentiles = dict(
-        (p, to_ms(v, u)) for p, v, u in re.findall(r"^\s+(\d+)%\s+([\d.]+)(us|ms|s)\s*$", output, re.M)
-    )
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
-    errors = 0
-    for pattern in (r"Non-2xx or 3xx responses: (\d+)", r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)"):
-        match = re.search(pattern, output)
-        if match:
-            errors += sum(int(n) for n in match.groups())
-    return {"rps": round(rps, 1), "p50_ms": round(percentiles["50"], 1), "p99_ms": round(percentiles["99"], 1),
-            "errors": errors}
+    def user():
+        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+        while time.monotonic() < deadline:
+            started = time.perf_counter()
+            try:
+                connection.request("GET", parts.path, headers={"Cookie": f"sessionid={cookie}"})
+                response = connection.getresponse()
+                response.read()
+                if response.status != 200:
+                    errors.append(response.status)
+            except (OSError, http.client.HTTPException) as exc:
+                errors.append(repr(exc))
+                connection.close()
+            latencies_ms.append((time.perf_counter() - started) * 1000)
+            time.sleep(think_s)
+
+    threads = [threading.Thread(target=user) for _ in range(users)]
+    started = time.monotonic()
+    for index, thread in enumerate(threads):
+        thread.start()
+        time.sleep(think_s / users)  # users arrive spread over one think time
+    for thread in threads:
+        thread.join()
+    elapsed_s = time.monotonic() - started
+    latencies_ms.sort()
+
+    def percentile(p):
+        return latencies_ms[min(len(latencies_ms) - 1, int(p / 100 * len(latencies_ms)))]
+
+    return {
+        "rps": round(len(latencies_ms) / elapsed_s, 1),
+        "p50_ms": round(percentile(50), 1),
+        "p99_ms": round(percentile(99), 1),
+        "errors": len(errors),
+        "requests": len(latencies_ms),
+    }
 
 
 def check_status(url, cookie):
@@ -159,7 +184,7 @@ def check_status(url, cookie):
             raise SystemExit(f"{url} answered {response.status}; the benchmark would measure an error page")
 
 
-def bench_database(kind, seconds, connections):
+def bench_database(kind, seconds, users, think_s):
     with tempfile.TemporaryDirectory(prefix="speechsite-load-") as folder:
         folder = Path(folder)
         environment = server_environment(database_url(kind, folder), folder)
@@ -171,7 +196,7 @@ def bench_database(kind, seconds, connections):
             for scenario in ("history", "transcript", "srt"):
                 url = f"http://127.0.0.1:{port}{targets[scenario]}"
                 check_status(url, targets["cookie"])
-                results[scenario] = run_wrk(url, targets["cookie"], seconds, connections)
+                results[scenario] = drive(url, targets["cookie"], seconds, users, think_s)
             return results
         finally:
             os.killpg(server.pid, signal.SIGTERM)
@@ -181,16 +206,15 @@ def bench_database(kind, seconds, connections):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
-    parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--think", type=float, default=1.0, help="seconds each user waits between requests")
     options = parser.parse_args()
-    if not shutil.which("wrk"):
-        raise SystemExit("wrk is not installed: apt-get install wrk")
 
     kinds = ["sqlite", "postgres"] if options.db == "both" else [options.db]
     summary = {}
     for kind in kinds:
-        results = bench_database(kind, options.seconds, options.connections)
+        results = bench_database(kind, options.seconds, options.users, options.think)
         for scenario, figures in results.items():
             summary[f"{kind}:{scenario}"] = figures
             print(f"{kind:9} {scenario:11} {figures['rps']:8.1f} req/s  p50 {figures['p50_ms']:7.1f} ms  "
