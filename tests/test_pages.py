@@ -278,13 +278,15 @@ def test_history_query_count_does_not_grow_with_transcripts(signed_in, owner, dj
 # ---- the job page ----
 
 def test_job_page_shows_segments_player_and_downloads(signed_in, owner):
-    transcription = make_transcription(owner, texts=["first words here", "second words there"])
+    transcription = make_transcription(owner, texts=["first words here", "second words there", "<b>bold</b> & co"])
     page = signed_in.get(transcription.get_absolute_url()).content.decode()
     assert "first words here" in page and "second words there" in page
+    assert "&lt;b&gt;bold&lt;/b&gt; &amp; co" in page and "<b>bold" not in page
+    assert f'href="{reverse("transcripts:edit_segment", args=[transcription.pk, 1])}"' in page
     assert "<audio" in page and reverse("transcripts:media", args=[transcription.pk]) in page
     assert 'data-seek="2.000"' in page
     assert transcription.download_url("vtt") in page
-    assert "first words here second words there" in page  # the full text
+    assert "first words here second words there &lt;b&gt;" in page  # the full text
 
 
 def test_job_page_query_count_does_not_grow_with_segments(signed_in, owner, django_assert_num_queries):
@@ -500,3 +502,24 @@ def test_admin_lists_jobs_requeues_and_links_to_the_queue_dashboard(client, owne
 def test_queue_dashboard_is_for_staff_only(client, owner):
     client.force_login(owner)
     assert client.get(reverse("django_rq:home")).status_code == 302
+
+
+def test_the_web_process_never_imports_the_speech_stack():
+    """The web process enqueues by dotted path; torch stays in the workers."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, django; django.setup();"
+        "from django.contrib import admin; admin.autodiscover();"
+        "import speechsite.urls, transcripts.views, transcripts.services, transcripts.admin;"
+        "from django.test import Client;"
+        "Client().get('/accounts/login/');"
+        "print(sorted(m for m in ('torch', 'transformers', 'workers.pipeline', 'workers.jobs') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True, text=True, env={**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"

@@ -110,3 +110,11 @@ def test_narrow_options_are_respected():
     options = CueOptions(max_chars=20, max_lines=1, max_cue_s=3.0)
     cues = build_cues(words, options)
     assert_readable(cues, words, options)
+
+
+def test_an_over_long_word_among_others_gets_its_own_cue():
+    long_word = "y" * (MAX_CHARS_PER_LINE + 5)
+    words = spoken(f"before it {long_word} and after it")
+    cues = build_cues(words)
+    assert (long_word,) in [cue.lines for cue in cues]
+    assert " ".join(" ".join(cue.lines) for cue in cues).split() == [word.text for word in words]

@@ -119,7 +119,7 @@ def detail(request, pk):
             "segments": segments,
             "full_text": " ".join(segment.text for segment in segments if segment.text),
             "state": job_state(transcription),
-            "title_form": TitleForm(instance=transcription),
+            "edit_url_prefix": edit_url_prefix(transcription),
         },
     )
 
@@ -150,14 +150,15 @@ def status_json(request, pk):
     state = {**job_state(transcription), "segment_count": transcription.segments.count()}
     if state["segment_count"] != known:
         state["segments"] = [
-            {**segment_json(segment, with_words=False), "edit_url": edit_url(segment)}
-            for segment in transcription.segments.defer("words")
+            segment_json(segment, with_words=False) for segment in transcription.segments.defer("words")
         ]
     return JsonResponse(state)
 
 
-def edit_url(segment):
-    return reverse("transcripts:edit_segment", args=[segment.transcription_id, segment.index])
+def edit_url_prefix(transcription):
+    """The edit URL of segment N is this prefix + "N/": one reverse() for a
+    page of thousands of segments."""
+    return reverse("transcripts:edit_segment", args=[transcription.pk, 0]).removesuffix("0/")
 
 
 @login_required

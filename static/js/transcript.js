@@ -34,7 +34,7 @@
     text.textContent = item.text;
     const edit = document.createElement("a");
     edit.className = "edit-link";
-    edit.href = item.edit_url;
+    edit.href = list.dataset.editUrlPrefix + item.index + "/";
     edit.textContent = "Edit";
     li.append(time, text, edit);
     return li;

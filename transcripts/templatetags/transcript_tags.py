@@ -1,4 +1,6 @@
 from django import template
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
 register = template.Library()
 
@@ -20,3 +22,24 @@ def clock(seconds):
 def seconds_attr(seconds):
     """Seconds for a data- attribute: a dot as decimal separator, whatever the locale."""
     return f"{float(seconds):.3f}"
+
+
+@register.simple_tag
+def segment_rows(segments, edit_url_prefix):
+    """The <li> of every segment (static/js/transcript.js builds the same markup).
+
+    Built here rather than in a template loop: a 2,000-segment transcript then
+    renders in tens of milliseconds instead of most of a second."""
+    return mark_safe("".join(segment_row(segment, edit_url_prefix) for segment in segments))
+
+
+def segment_row(segment, edit_url_prefix):
+    start, end = seconds_attr(segment.start_s), seconds_attr(segment.end_s)
+    edited = " edited" if segment.is_edited else ""
+    return (
+        f'<li class="segment{edited}" id="segment-{segment.index}" data-index="{segment.index}" '
+        f'data-start="{start}" data-end="{end}">'
+        f'<button type="button" class="time" data-seek="{start}">{clock(segment.start_s)}–{clock(segment.end_s)}</button>'
+        f'<p class="text">{escape(segment.text)}</p>'
+        f'<a class="edit-link" href="{escape(edit_url_prefix)}{segment.index}/">Edit</a></li>\n'
+    )
