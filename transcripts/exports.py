@@ -147,7 +147,8 @@ def to_json(segments, title="", duration_s=None):
         "text": " ".join(item["text"] for item in items if item["text"]),
         "segments": items,
     }
-    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+    # No indent: with one, json uses its slow pure-Python encoder.
+    return json.dumps(document, ensure_ascii=False) + "\n"
 
 
 def render(fmt, segments, title="", *, duration_s=None, cue_options=None):
