@@ -144,3 +144,10 @@ def test_native_bf16_is_read_from_cpu_flags(tmp_path):
     (tmp_path / "sapphire").write_text("flags\t: avx2 avx512f avx512_bf16 amx_bf16\n")
     assert not cpu_has_native_bf16(tmp_path / "avx2")
     assert cpu_has_native_bf16(tmp_path / "sapphire")
+
+
+def test_a_chunk_shorter_than_one_frame_gets_empty_text(recognizer, chunks):
+    assert recognizer.min_samples == 400  # 25 ms: the convolution stack's receptive field
+    segments = recognizer.transcribe([chunks[0], np.zeros(399, dtype=np.float32)], [0.0, 7.0])
+    assert segments[1].text == "" and segments[1].start_s == 7.0
+    assert segments[0] == recognizer.transcribe([chunks[0]], [0.0])[0]

@@ -89,6 +89,7 @@ class Recognizer:
         # padding changes the result: such models (wav2vec2-base) run one at a time.
         self.supports_padding = config.feat_extract_norm != "group"
         self.bytes_per_audio_s = estimated_bytes_per_audio_second(config, runtime.element_bytes)
+        self.min_samples = receptive_field_samples(config)
 
     def batch_audio_seconds(self):
         """How much audio one forward may hold, from the memory available now."""
@@ -107,7 +108,17 @@ class Recognizer:
         {input_index: TimedSegment}) is called after each forward."""
         segments = [None] * len(chunks)
         done = 0
-        for batch in self.plan_batches([chunk.size for chunk in chunks]):
+        # Shorter than one frame's receptive field (25 ms): the convolutions
+        # cannot run on it, and there is no word in it.
+        too_short = [i for i, chunk in enumerate(chunks) if chunk.size < self.min_samples]
+        for index in too_short:
+            segments[index] = self.segment([], chunks[index].size, offsets_s[index])
+        if too_short:
+            done = len(too_short)
+            if on_batch is not None:
+                on_batch(done, len(chunks), {index: segments[index] for index in too_short})
+        lengths = [chunk.size if segments[i] is None else 0 for i, chunk in enumerate(chunks)]
+        for batch in self.plan_batches(lengths):
             for index, segment in zip(batch, self.forward([chunks[i] for i in batch], [offsets_s[i] for i in batch])):
                 segments[index] = segment
             done += len(batch)
@@ -116,10 +127,10 @@ class Recognizer:
         return segments
 
     def plan_batches(self, lengths):
-        """Input indices grouped into batches, longest first: sorting by length
+        """Input indices (those of length > 0) grouped into batches, longest first: sorting by length
         keeps padding small, and the largest batch (the likeliest to run out of
         memory) comes first."""
-        order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
+        order = sorted((i for i in range(len(lengths)) if lengths[i]), key=lambda i: -lengths[i])
         if not self.supports_padding:
             return [[i] for i in order]
         budget_samples = self.batch_audio_seconds() * SAMPLE_RATE
@@ -179,6 +190,15 @@ class Recognizer:
             text=" ".join(word.word for word in words),
             words=words,
         )
+
+
+def receptive_field_samples(config):
+    """Input samples one output frame sees: the shortest input the model takes."""
+    samples, stride = 1, 1
+    for kernel, layer_stride in zip(config.conv_kernel, config.conv_stride):
+        samples += (kernel - 1) * stride
+        stride *= layer_stride
+    return samples
 
 
 def estimated_bytes_per_audio_second(config, element_bytes):
