@@ -63,18 +63,46 @@ def percent_and_status(page):
 
 
 def watch_job_until_done(page, timeout_s=120):
-    """Percentages the page showed, in order, until it shows the finished job."""
-    seen = []
+    """(percentages the page showed, in order; most segments it showed while the
+    job was running), until it shows the finished job."""
+    seen, segments_while_running = [], 0
     for _ in range(int(timeout_s / 0.2)):
         state = percent_and_status(page)
         if state:
             if state["percent"] and (not seen or seen[-1] != state["percent"]):
                 seen.append(state["percent"])
+            if state["status"] == "Running":
+                segments_while_running = max(segments_while_running, state["segments"])
             if state["status"] == "Done" and state["percent"] is None:
-                return seen
+                return seen, segments_while_running
             assert state["status"] not in ("Failed", "Canceled"), page.inner_text("#job")
         page.wait_for_timeout(200)
     raise AssertionError(f"the job did not finish in {timeout_s} s; seen {seen}")
+
+
+def farthest_word(page):
+    """The screen position and start time of the word that starts furthest into
+    its segment (so that a word seek and a segment seek differ by a second or more)."""
+    return page.evaluate(
+        """async () => {
+            const data = await (await fetch(document.getElementById('segments').dataset.segmentsUrl)).json();
+            let best = null;
+            for (const item of data.segments) {
+                item.words.forEach((word, index) => {
+                    const into = word.start - item.start;
+                    if (!best || into > best.into) best = { index: item.index, word: index, into, start: word.start };
+                });
+            }
+            const text = document.querySelector(`#segment-${best.index} .text`).firstChild;
+            const tokens = [...text.textContent.matchAll(/\\S+/g)];
+            const range = document.createRange();
+            range.setStart(text, tokens[best.word].index);
+            range.setEnd(text, tokens[best.word].index + tokens[best.word][0].length);
+            range.startContainer.parentElement.scrollIntoView({ block: 'center' });
+            const rect = range.getBoundingClientRect();
+            return { x: rect.left + rect.width / 2, y: rect.top + rect.height / 2, start: best.start, into: best.into };
+        }"""
+    )
 
 
 def current_time(page):
@@ -108,12 +136,13 @@ def test_sign_up_upload_follow_correct_download_and_stay_private(site_server, ti
                 database_name, media_root, tiny_model_dir, stall_after_batch_s=1.0,
                 SPLIT_MIN_SPACE_S="3", SPLIT_MAX_SPACE_S="6", STT_CPU_BATCH_MB="0.01",
             )
-            seen = watch_job_until_done(page)
+            seen, segments_while_running = watch_job_until_done(page)
             numbers = [int(text.rstrip("%")) for text in seen]
             assert numbers == sorted(numbers), seen
             assert len({n for n in numbers if 0 < n < 100}) >= 2, f"progress did not visibly advance: {seen}"
             segments = page.locator("#segments .segment")
             assert segments.count() >= 3
+            assert segments_while_running >= 1, "no segment appeared before the job finished"
             assert page.url == job_url
 
             # Click the third segment's time: the player seeks there.
@@ -127,6 +156,14 @@ def test_sign_up_upload_follow_correct_download_and_stay_private(site_server, ti
             assert start_s - 0.05 <= current_time(page) <= start_s + 1.5
             expect(third).to_have_class(re.compile(r"\bcurrent\b"))
             browser.screenshot(page, "transcript-desktop", full_page=False)
+
+            # Click a word: the player seeks to that word, not to its segment.
+            word = farthest_word(page)
+            assert word["into"] >= 1.0, word
+            page.mouse.click(word["x"], word["y"])
+            page.wait_for_function(
+                "(start) => Math.abs(document.getElementById('player').currentTime - start) < 0.6", arg=word["start"]
+            )
 
             # Keyboard: space pauses, → skips 5 s.
             page.locator("body").click(position={"x": 5, "y": 5})

@@ -156,6 +156,25 @@ def test_upload_over_the_limit_is_stopped_with_a_clear_error(signed_in, settings
     assert not Media.objects.exists()
 
 
+def test_upload_handler_stops_at_the_limit_and_removes_the_partial_file(settings, rf):
+    from django.core.files.uploadhandler import SkipFile
+
+    from transcripts.uploads import LimitedTemporaryFileUploadHandler, upload_errors
+
+    settings.MAX_UPLOAD_BYTES = 1000
+    request = rf.post("/")
+    handler = LimitedTemporaryFileUploadHandler(request)
+    handler.new_file("file", "big.wav", "audio/wav", None)
+    partial_path = handler.file.temporary_file_path()
+    handler.receive_data_chunk(b"x" * 600, 0)
+    handler.file.flush()
+    assert os.path.getsize(partial_path) == 600
+    with pytest.raises(SkipFile):
+        handler.receive_data_chunk(b"x" * 600, 600)
+    assert not os.path.exists(partial_path)
+    assert "larger than the 1000" in upload_errors(request)["file"]
+
+
 def test_default_limit_message_names_the_limit(signed_in, settings):
     from transcripts.uploads import too_large_message
 
