@@ -151,3 +151,19 @@ def test_a_chunk_shorter_than_one_frame_gets_empty_text(recognizer, chunks):
     segments = recognizer.transcribe([chunks[0], np.zeros(399, dtype=np.float32)], [0.0, 7.0])
     assert segments[1].text == "" and segments[1].start_s == 7.0
     assert segments[0] == recognizer.transcribe([chunks[0]], [0.0])[0]
+
+
+def test_a_batch_that_runs_out_of_gpu_memory_is_halved(recognizer, chunks, monkeypatch):
+    single = [recognizer.transcribe([chunk], [0.0])[0] for chunk in chunks]
+    real_forward = recognizer.forward
+    sizes = []
+
+    def forward_that_fits_two(batch_chunks, offsets_s):
+        sizes.append(len(batch_chunks))
+        if len(batch_chunks) > 2:
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory")
+        return real_forward(batch_chunks, offsets_s)
+
+    monkeypatch.setattr(recognizer, "forward", forward_that_fits_two)
+    assert [s.text for s in recognizer.transcribe(chunks, [0.0] * 4)] == [s.text for s in single]
+    assert sizes == [4, 2, 2]

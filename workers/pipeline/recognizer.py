@@ -119,7 +119,7 @@ class Recognizer:
                 on_batch(done, len(chunks), {index: segments[index] for index in too_short})
         lengths = [chunk.size if segments[i] is None else 0 for i, chunk in enumerate(chunks)]
         for batch in self.plan_batches(lengths):
-            for index, segment in zip(batch, self.forward([chunks[i] for i in batch], [offsets_s[i] for i in batch])):
+            for index, segment in zip(batch, self.forward_fitting(batch, chunks, offsets_s)):
                 segments[index] = segment
             done += len(batch)
             if on_batch is not None:
@@ -145,6 +145,22 @@ class Recognizer:
         if current:
             batches.append(current)
         return batches
+
+    def forward_fitting(self, batch, chunks, offsets_s):
+        """Forward `batch` (input indices), halving it when the GPU runs out of
+        memory: free memory is only an estimate, and other processes share it."""
+        import torch
+
+        try:
+            return self.forward([chunks[i] for i in batch], [offsets_s[i] for i in batch])
+        except torch.cuda.OutOfMemoryError:
+            if len(batch) == 1:
+                raise
+            torch.cuda.empty_cache()
+            middle = len(batch) // 2
+            return self.forward_fitting(batch[:middle], chunks, offsets_s) + self.forward_fitting(
+                batch[middle:], chunks, offsets_s
+            )
 
     def forward(self, chunks, offsets_s):
         import torch
