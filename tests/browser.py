@@ -4,7 +4,6 @@ screenshots, and a real worker process that shares the test database."""
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -80,12 +79,3 @@ def page_value(page, script):
             return None
         raise
 
-
-def wait_for(predicate, timeout_s, what, interval_s=0.2):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval_s)
-    raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")

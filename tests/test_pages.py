@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from tests import speech
-from tests.web_factory import add_segments, make_media, make_transcription, wav_bytes
+from tests.web_factory import make_media, make_transcription, wav_bytes
 from transcripts.models import Media, Segment, Transcription
 
 # Transactions as in production: django-rq enqueues on commit, so a test
