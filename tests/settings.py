@@ -20,5 +20,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 if os.environ.get("SPEECHSITE_TEST_DB_NAME"):
     DATABASES["default"]["NAME"] = os.environ["SPEECHSITE_TEST_DB_NAME"]
 
+# WhiteNoise warns about a missing STATIC_ROOT; tests use the finders instead.
+STATIC_ROOT = os.path.join(os.environ["DATA_DIR"], "static")
+os.makedirs(STATIC_ROOT, exist_ok=True)
+
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast sign-ups in tests
 JOB_HEARTBEAT_S = float(os.environ.get("JOB_HEARTBEAT_S", "1"))

@@ -111,6 +111,9 @@ class Transcription(models.Model):
     chunks_done = models.PositiveIntegerField(default=0)
     chunks_total = models.PositiveIntegerField(default=0)
     duration_s = models.FloatField(null=True, blank=True, help_text="Seconds of audio transcribed.")
+    # Bumped whenever the finished text changes (a run ends, a segment is edited),
+    # so that rendered downloads can be cached under it.
+    text_revision = models.PositiveIntegerField(default=0)
 
     # Attempts: each one has its own RQ job id and lease token.
     attempt = models.PositiveIntegerField(default=0)
@@ -148,6 +151,9 @@ class Transcription(models.Model):
     @property
     def can_retry(self):
         return self.status in self.RETRYABLE
+
+    def bump_text_revision(self):
+        Transcription.objects.filter(pk=self.pk).update(text_revision=models.F("text_revision") + 1)
 
     @property
     def full_text(self):

@@ -17,6 +17,7 @@ from rq.job import Job
 
 from . import exports, progress, queueing, services
 from .forms import NewTranscriptionForm, SegmentTextForm, TitleForm
+from .downloads import render_transcript
 from .models import Segment, Transcription
 from .ranges import ranged_file_response
 from .subtitles import CueOptions
@@ -37,7 +38,18 @@ def get_own_transcription(request, pk, queryset=None):
 
 def get_own_segment(request, pk, index):
     transcription = get_own_transcription(request, pk)
-    return get_object_or_404(Segment, transcription=transcription, index=index)
+    return get_object_or_404(Segment.objects.select_related("transcription"), transcription=transcription, index=index)
+
+
+def refuse_edit_while_running(request, segment):
+    """A running job replaces its segments when it finishes: an edit made now would be lost."""
+    if segment.transcription.status == Transcription.Status.DONE:
+        return None
+    message = "Segments can be edited once the transcription has finished."
+    if wants_json(request):
+        return JsonResponse({"errors": {"text": [message]}}, status=409)
+    messages.error(request, message)
+    return redirect(segment.transcription)
 
 
 def wants_json(request):
@@ -203,10 +215,7 @@ def download(request, pk, fmt):
         options = cue_options(request)
     except ValueError as exc:
         return HttpResponseBadRequest(f"Invalid subtitle options: {exc}")
-    segments = transcription.segments.all()
-    content, content_type = exports.render(
-        fmt, segments, transcription.title, duration_s=transcription.duration_s, cue_options=options
-    )
+    content, content_type = render_transcript(transcription, fmt, options)
     response = HttpResponse(content, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{download_name(transcription.title, fmt)}"'
     return response
@@ -284,11 +293,14 @@ def edit_title(request, pk):
 def edit_segment(request, pk, index):
     """GET: a small page with the form (the job page edits in place with JavaScript)."""
     segment = get_own_segment(request, pk, index)
+    if refused := refuse_edit_while_running(request, segment):
+        return refused
     form = SegmentTextForm(request.POST or None, instance=segment)
     if request.method == "POST" and form.is_valid():
         # An UPDATE of the one column: a worker replacing the segments meanwhile
         # must not see a stale row re-inserted.
         Segment.objects.filter(pk=segment.pk).update(text=form.cleaned_data["text"])
+        segment.transcription.bump_text_revision()
         segment.refresh_from_db()
         return segment_saved(request, segment)
     if request.method == "POST" and wants_json(request):
@@ -300,7 +312,10 @@ def edit_segment(request, pk, index):
 @require_POST
 def revert_segment(request, pk, index):
     segment = get_own_segment(request, pk, index)
+    if refused := refuse_edit_while_running(request, segment):
+        return refused
     Segment.objects.filter(pk=segment.pk).update(text=segment.original_text)
+    segment.transcription.bump_text_revision()
     segment.refresh_from_db()
     return segment_saved(request, segment)
 

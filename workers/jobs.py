@@ -15,6 +15,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from transcripts.models import Segment, Transcription
@@ -90,6 +91,7 @@ class Attempt:
                 stage=Stage.FINISHED,
                 progress=100.0,
                 duration_s=transcript.duration_s,
+                text_revision=F("text_revision") + 1,
                 finished_at=timezone.now(),
                 heartbeat_at=timezone.now(),
             )
