@@ -17,7 +17,7 @@ from rq.job import Job
 
 from . import exports, progress, queueing, services
 from .forms import NewTranscriptionForm, SegmentTextForm, TitleForm
-from .downloads import render_transcript
+from .rendered import render_transcript, segment_list
 from .models import Segment, Transcription
 from .ranges import ranged_file_response
 from .subtitles import CueOptions
@@ -119,19 +119,18 @@ def job_state(transcription):
 @require_GET
 def detail(request, pk):
     transcription = get_own_transcription(request, pk, Transcription.objects.select_related("media"))
-    # Word times are fetched by the page only when needed (segments.json): they
-    # are most of the data of a long transcript.
-    segments = list(transcription.segments.defer("words"))
+    prefix = edit_url_prefix(transcription)
+    segment_rows_html, full_text = segment_list(transcription, prefix)
     return render(
         request,
         "transcripts/detail.html",
         {
             "transcription": transcription,
             "media": transcription.media,
-            "segments": segments,
-            "full_text": " ".join(segment.text for segment in segments if segment.text),
+            "segment_rows_html": segment_rows_html,
+            "full_text": full_text,
             "state": job_state(transcription),
-            "edit_url_prefix": edit_url_prefix(transcription),
+            "edit_url_prefix": prefix,
         },
     )
 
