@@ -83,7 +83,10 @@ ASR_PARAMETERS = [
 
 def read_options(request):
     refuse_upload_errors(request)
-    options = AsrOptionsSerializer(data={**request.data.dict(), **request.query_params.dict()})
+    # whisper-asr-webservice takes options as query parameters; form fields work too.
+    fields = {name: request.data.get(name) for name in request.data}
+    fields.update(request.query_params.dict())
+    options = AsrOptionsSerializer(data=fields)
     options.is_valid(raise_exception=True)
     return options.validated_data
 

@@ -80,6 +80,7 @@ class MediaSerializer(serializers.Serializer):
 
 class TranscriptionSerializer(serializers.ModelSerializer):
     media = MediaSerializer(read_only=True)
+    webhook_url = serializers.CharField(read_only=True, help_text="Empty when the job has no webhook.")
     url = serializers.SerializerMethodField()
     page_url = serializers.SerializerMethodField()
     segments_url = serializers.SerializerMethodField()

@@ -23,15 +23,15 @@ api_patterns = [
     path("api/schema/", docs.Schema.as_view(), name="schema"),
     path("api/docs/", docs.docs_page, name="docs"),
     path("api/transcriptions", views.TranscriptionList.as_view(), name="transcription-list"),
-    path("api/transcriptions/<int:pk>", views.TranscriptionDetail.as_view(), name="transcription-detail"),
-    path("api/transcriptions/<int:pk>/segments", views.TranscriptionSegments.as_view(), name="transcription-segments"),
+    path("api/transcriptions/<str:pk>", views.TranscriptionDetail.as_view(), name="transcription-detail"),
+    path("api/transcriptions/<str:pk>/segments", views.TranscriptionSegments.as_view(), name="transcription-segments"),
     re_path(
-        r"^api/transcriptions/(?P<pk>[0-9]+)/download\.(?P<fmt>txt|srt|vtt|json)$",
+        r"^api/transcriptions/(?P<pk>[^/]+)/download\.(?P<fmt>[^/]+)$",
         views.TranscriptionDownload.as_view(),
         name="transcription-download",
     ),
-    path("api/transcriptions/<int:pk>/retry", views.TranscriptionRetry.as_view(), name="transcription-retry"),
-    path("api/transcriptions/<int:pk>/cancel", views.TranscriptionCancel.as_view(), name="transcription-cancel"),
+    path("api/transcriptions/<str:pk>/retry", views.TranscriptionRetry.as_view(), name="transcription-retry"),
+    path("api/transcriptions/<str:pk>/cancel", views.TranscriptionCancel.as_view(), name="transcription-cancel"),
     *[path(route, view.as_view(), name=name) for route, view, name in compatible_patterns],
     *[
         path(TOKEN_IN_PATH + route, view.as_view(schema=None), name=f"{name}-token-in-path")

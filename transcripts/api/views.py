@@ -14,6 +14,7 @@ from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import NotFound
 from rest_framework.generics import GenericAPIView
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -36,12 +37,26 @@ from .base import (
 from .serializers import NewTranscriptionSerializer, SegmentSerializer, TranscriptionSerializer
 
 TAG = ["Jobs"]
+ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description="The transcription's id.")
 Status = Transcription.Status
 
 
 class TranscriptionPages(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def get_page_size(self, request):
+        # DRF falls back to the default on a bad page_size; say so instead.
+        value = request.query_params.get(self.page_size_query_param)
+        if value is not None and not (value.isascii() and value.isdigit() and 1 <= int(value) <= self.max_page_size):
+            raise invalid(f"page_size must be a whole number from 1 to {self.max_page_size}.", "page_size")
+        return super().get_page_size(request)
+
+    def get_page_number(self, request, paginator):
+        value = request.query_params.get(self.page_query_param)
+        if value is not None and not (value.isascii() and value.isdigit()):
+            raise invalid("page must be a whole number.", "page")
+        return super().get_page_number(request, paginator)
 
 
 class TranscriptionList(ApiView, GenericAPIView):
@@ -103,15 +118,22 @@ class TranscriptionList(ApiView, GenericAPIView):
 
 class OwnTranscriptionView(ApiView, GenericAPIView):
     serializer_class = TranscriptionSerializer
+    pagination_class = None  # one job, or all of its segments
 
     def get_object(self):
-        return get_own_transcription(self.request, self.kwargs["pk"], Transcription.objects.select_related("media"))
+        # The routes take any path segment so that a malformed id gets the
+        # API's JSON 404 rather than the site's HTML page.
+        pk = self.kwargs["pk"]
+        if not pk.isascii() or not pk.isdigit():
+            raise NotFound()
+        return get_own_transcription(self.request, int(pk), Transcription.objects.select_related("media"))
 
 
 class TranscriptionDetail(OwnTranscriptionView):
     @extend_schema(
         tags=TAG,
         operation_id="getTranscription",
+        parameters=[ID],
         summary="A job: status, progress, error, times",
         responses={200: TranscriptionSerializer, **error_responses(401, 404)},
     )
@@ -121,6 +143,7 @@ class TranscriptionDetail(OwnTranscriptionView):
     @extend_schema(
         tags=TAG,
         operation_id="deleteTranscription",
+        parameters=[ID],
         summary="Delete a transcription and its stored media",
         responses={204: None, **error_responses(401, 404)},
     )
@@ -145,6 +168,7 @@ class TranscriptionSegments(OwnTranscriptionView):
     @extend_schema(
         tags=TAG,
         operation_id="listSegments",
+        parameters=[ID],
         summary="The transcript's segments with start/end seconds and word times",
         description="While a job runs, the segments finished so far.",
         responses={200: SegmentSerializer(many=True), **error_responses(401, 404)},
@@ -158,6 +182,7 @@ class TranscriptionRetry(OwnTranscriptionView):
     @extend_schema(
         tags=TAG,
         operation_id="retryTranscription",
+        parameters=[ID],
         summary="Queue a failed or canceled job again",
         request=None,
         responses={202: TranscriptionSerializer, **error_responses(401, 404, 409, 429)},
@@ -180,6 +205,7 @@ class TranscriptionCancel(OwnTranscriptionView):
     @extend_schema(
         tags=TAG,
         operation_id="cancelTranscription",
+        parameters=[ID],
         summary="Cancel a queued or running job",
         request=None,
         responses={200: TranscriptionSerializer, **error_responses(401, 404, 409)},
@@ -202,6 +228,7 @@ class TranscriptionDownload(OwnTranscriptionView):
         operation_id="downloadTranscript",
         summary="The transcript as .txt, .srt, .vtt or .json (the pages' downloads)",
         parameters=[
+            ID,
             OpenApiParameter("fmt", str, OpenApiParameter.PATH, enum=list(exports.FORMATS)),
             OpenApiParameter("max_chars", int, description="Subtitles: characters per line."),
             OpenApiParameter("max_lines", int, description="Subtitles: lines per cue."),
@@ -217,6 +244,8 @@ class TranscriptionDownload(OwnTranscriptionView):
     )
     def get(self, request, pk, fmt):
         transcription = self.get_object()
+        if fmt not in exports.FORMATS:
+            raise NotFound(f"Unknown format; choose one of {', '.join(exports.FORMATS)}.")
         if transcription.status != Status.DONE:
             raise Conflict(f"The transcript is not ready: the job is {transcription.status}.")
         try:
