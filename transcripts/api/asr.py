@@ -23,6 +23,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from transcripts import exports
+from transcripts.rendered import render_transcript
 
 from .base import (
     ApiView,
@@ -157,18 +158,17 @@ class Asr(ApiView):
         upload = audio_upload(request, options["encode"])
         transcription = create_transcription(request, upload=upload, requested_model="whisper-asr-webservice")
         finished_or_error(wait_for_job(transcription))
-        segments = list(transcription.segments.all())
         output = options["output"]
         headers = {
             "Asr-Engine": "speechsite",
             "Content-Disposition": f'attachment; filename="{quote(Path(upload.name).stem)}.{output}"',
         }
         if output == "json":
-            return Response(whisper_json(segments), headers=headers)
+            return Response(whisper_json(list(transcription.segments.all())), headers=headers)
         if output == "tsv":
-            content = exports.to_tsv(segments)
+            content = exports.to_tsv(transcription.segments.all())
         else:
-            content, _ = exports.render(output, segments, transcription.title)
+            content, _ = render_transcript(transcription, output)
         return HttpResponse(content, content_type=OUTPUT_TYPES[output], headers=headers)
 
 

@@ -150,8 +150,9 @@ def wait_for_job(transcription):
     deadline_s = time.monotonic() + settings.API_WAIT_LIMIT_S
     pause_s = 0.1
     while True:
-        transcription.refresh_from_db(fields=["status", "error", "duration_s", "title"])
+        transcription.refresh_from_db(fields=["status"])
         if transcription.status not in Transcription.UNFINISHED:
+            transcription.refresh_from_db()
             return transcription
         if time.monotonic() >= deadline_s:
             raise JobError(

@@ -19,6 +19,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from transcripts import exports
+from transcripts.rendered import render_transcript
 
 from .base import (
     ApiView,
@@ -33,7 +34,7 @@ from .base import (
 TAG = ["OpenAI-compatible"]
 RESPONSE_FORMATS = ("json", "text", "srt", "verbose_json", "vtt")
 GRANULARITIES = ("word", "segment")
-# Formats of exports.render, by OpenAI's name for them.
+# The downloads' formats, by OpenAI's name for them.
 TEXT_FORMATS = {"text": "txt", "srt": "srt", "vtt": "vtt"}
 
 
@@ -153,12 +154,10 @@ def verbose_json(transcription, segments, granularities):
 
 
 def transcript_response(transcription, response_format, granularities):
-    segments = list(transcription.segments.all())
     if response_format in TEXT_FORMATS:
-        content, content_type = exports.render(
-            TEXT_FORMATS[response_format], segments, transcription.title, duration_s=transcription.duration_s
-        )
+        content, content_type = render_transcript(transcription, TEXT_FORMATS[response_format])
         return HttpResponse(content, content_type=content_type)
+    segments = list(transcription.segments.all())
     if response_format == "verbose_json":
         return Response(verbose_json(transcription, segments, granularities))
     return Response({"text": " ".join(segment.text for segment in segments if segment.text)})

@@ -22,6 +22,7 @@ from rest_framework.response import Response
 
 from transcripts import exports, services
 from transcripts.models import Transcription
+from transcripts.rendered import render_transcript
 from transcripts.views import cue_options, download_name, get_own_transcription
 
 from .base import (
@@ -252,10 +253,7 @@ class TranscriptionDownload(OwnTranscriptionView):
             options = cue_options(request)
         except (TypeError, ValueError) as exc:
             raise invalid(f"Invalid subtitle options: {exc}") from exc
-        content, content_type = exports.render(
-            fmt, transcription.segments.all(), transcription.title, duration_s=transcription.duration_s,
-            cue_options=options,
-        )
+        content, content_type = render_transcript(transcription, fmt, options)
         response = HttpResponse(content, content_type=content_type)
         response["Content-Disposition"] = f'attachment; filename="{download_name(transcription.title, fmt)}"'
         return response
