@@ -102,7 +102,9 @@ def test_create_from_a_url_is_queued(api, settings, start_server):
     server = start_server()
     server.serve_bytes("/talk.wav", wav_bytes(), "audio/wav")
     settings.URL_ALLOWED_HOSTS = ["127.0.0.1"]
-    response = api.post(reverse("api:transcription-list"), {"url": server.url("/talk.wav")}, content_type="application/json")
+    response = api.post(
+        reverse("api:transcription-list"), {"url": server.url("/talk.wav")}, content_type="application/json"
+    )
     assert response.status_code == 202, response.content
     transcription = Transcription.objects.get(pk=response.json()["id"])
     assert transcription.media.source == Media.Source.URL and transcription.status == Status.QUEUED
@@ -110,7 +112,9 @@ def test_create_from_a_url_is_queued(api, settings, start_server):
 
 
 def test_create_refuses_a_private_url_and_queues_nothing(api):
-    response = api.post(reverse("api:transcription-list"), {"url": "http://10.0.0.1/talk.mp3"}, content_type="application/json")
+    response = api.post(
+        reverse("api:transcription-list"), {"url": "http://10.0.0.1/talk.mp3"}, content_type="application/json"
+    )
     assert response.status_code == 400
     error = response.json()["error"]
     assert error["param"] == "url" and "private or local" in error["message"]

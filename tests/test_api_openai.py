@@ -70,7 +70,11 @@ def test_every_response_format_agrees_with_the_stored_segments(client, owner, sh
     assert [(s.id, s.start, s.end, s.text) for s in verbose.segments] == [
         (position, round(s.start_s, 3), round(s.end_s, 3), s.text) for position, s in enumerate(segments)
     ]
-    expected_words = [(w.text, round(w.start_s, 3), round(w.end_s, 3)) for s in segments for w in exports.timed_words(s)]
+    expected_words = [
+        (word.text, round(word.start_s, 3), round(word.end_s, 3))
+        for segment in segments
+        for word in exports.timed_words(segment)
+    ]
     assert expected_words
     assert [(w.word, w.start, w.end) for w in verbose.words] == expected_words
     assert [w.word for w in verbose.words] == as_json.text.split()

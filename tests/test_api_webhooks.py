@@ -14,7 +14,13 @@ from rq.job import Job, JobStatus
 from rq.registry import ScheduledJobRegistry
 
 from tests.api_helpers import bearer, issue_token, make_short_speech, receivers  # noqa: F401 (fixture)
-from transcripts.api.webhooks import DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, signature_matches
+from transcripts.api.webhooks import (
+    DELIVERY_HEADER,
+    EVENT_HEADER,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    signature_matches,
+)
 from transcripts.models import Transcription, WebhookSecret
 
 pytestmark = pytest.mark.django_db(transaction=True)

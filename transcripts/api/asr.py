@@ -27,7 +27,6 @@ from transcripts.rendered import render_transcript
 
 from .base import (
     ApiView,
-    FirstRendererNegotiation,
     create_transcription,
     error_responses,
     finished_or_error,
@@ -131,7 +130,6 @@ def whisper_json(segments):
 
 class Asr(ApiView):
     parser_classes = [MultiPartParser, FormParser]
-    content_negotiation_class = FirstRendererNegotiation
 
     @extend_schema(
         tags=TAG,

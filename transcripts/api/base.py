@@ -7,7 +7,7 @@ from django.conf import settings
 from django.urls import reverse
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions, status
-from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView, exception_handler
 
@@ -95,21 +95,16 @@ def api_exception_handler(exc, context):
         body["field_errors"] = flatten_field_errors(response.data)
     transcription = getattr(exc, "transcription", None)
     if transcription is not None:
-        body["transcription"] = {"id": transcription.pk, "url": reverse("api:transcription-detail", args=[transcription.pk])}
+        path = reverse("api:transcription-detail", args=[transcription.pk])
+        body["transcription"] = {"id": transcription.pk, "url": context["request"].build_absolute_uri(path)}
     response.data = body
     return response
 
 
-class FirstRendererNegotiation(BaseContentNegotiation):
+class IgnoreAcceptNegotiation(DefaultContentNegotiation):
     """Answer in the view's own format whatever the Accept header says: tools
-    send all sorts of Accept headers for subtitles and plain text."""
-
-    def select_parser(self, request, parsers):
-        content_type = request.content_type.split(";")[0].strip().lower()
-        for parser in parsers:
-            if parser.media_type == content_type:
-                return parser
-        return None
+    send all sorts of Accept headers for subtitles and plain text, and a 406
+    helps none of them."""
 
     def select_renderer(self, request, renderers, format_suffix=None):
         return renderers[0], renderers[0].media_type
@@ -117,6 +112,7 @@ class FirstRendererNegotiation(BaseContentNegotiation):
 
 class ApiView(APIView):
     renderer_classes = [JSONRenderer]
+    content_negotiation_class = IgnoreAcceptNegotiation
 
     def get_exception_handler(self):
         return api_exception_handler
@@ -131,13 +127,18 @@ def refuse_upload_errors(request):
         raise PayloadTooLarge(next(iter(errors.values())))
 
 
+def check_can_start_job(user):
+    """The per-user limit on unfinished jobs, as a 429."""
+    try:
+        services.check_can_start_job(user)
+    except services.RequestRefused as exc:
+        raise TooManyJobs(exc.message) from exc
+
+
 def create_transcription(request, **options):
     """services.create_transcription for an API request; its refusals become 400,
     the per-user limit on unfinished jobs 429."""
-    try:
-        services.check_can_start_job(request.user)
-    except services.RequestRefused as exc:
-        raise TooManyJobs(exc.message) from exc
+    check_can_start_job(request.user)
     try:
         return services.create_transcription(request.user, **options).transcription
     except services.RequestRefused as exc:

@@ -18,25 +18,29 @@ def operations(schema):
     for route, item in schema["paths"].items():
         for method in METHODS:
             if method in item:
-                operation = item[method]
-                yield {
-                    "method": method.upper(),
-                    "path": route,
-                    "summary": operation.get("summary", ""),
-                    "description": operation.get("description", ""),
-                    "tags": operation.get("tags", []),
-                    "parameters": operation.get("parameters", []),
-                    "request_types": list(operation.get("requestBody", {}).get("content", {})),
-                    "request_fields": request_fields(schema, operation),
-                    "responses": [
-                        {"status": code, "types": list(response.get("content", {})), "description": response.get("description", "")}
-                        for code, response in operation.get("responses", {}).items()
-                    ],
-                }
+                yield describe(schema, method, route, item[method])
+
+
+def describe(schema, method, route, operation):
+    """What the page shows of one operation."""
+    return {
+        "method": method.upper(),
+        "path": route,
+        "summary": operation.get("summary", ""),
+        "description": operation.get("description", ""),
+        "tags": operation.get("tags", []),
+        "parameters": operation.get("parameters", []),
+        "request_types": list(operation.get("requestBody", {}).get("content", {})),
+        "request_fields": request_fields(schema, operation),
+        "responses": [
+            {"status": code, "types": list(response.get("content", {})), "description": response.get("description", "")}
+            for code, response in operation.get("responses", {}).items()
+        ],
+    }
 
 
 def request_fields(schema, operation):
-    """(name, type, description) of the first request body's fields."""
+    """Name, type, required, description and choices of the first request body's fields."""
     for content in operation.get("requestBody", {}).get("content", {}).values():
         body = content.get("schema", {})
         if "$ref" in body:
@@ -57,8 +61,9 @@ def request_fields(schema, operation):
 
 def docs_page(request):
     schema = SchemaGenerator().get_schema(request=None, public=True)
-    return render(
-        request,
-        "api/docs.html",
-        {"info": schema["info"], "operations": list(operations(schema)), "api_base": request.build_absolute_uri("/").rstrip("/")},
-    )
+    context = {
+        "info": schema["info"],
+        "operations": list(operations(schema)),
+        "api_base": request.build_absolute_uri("/").rstrip("/"),
+    }
+    return render(request, "api/docs.html", context)

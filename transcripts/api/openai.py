@@ -23,7 +23,6 @@ from transcripts.rendered import render_transcript
 
 from .base import (
     ApiView,
-    FirstRendererNegotiation,
     create_transcription,
     error_responses,
     finished_or_error,
@@ -49,8 +48,9 @@ class TranscriptionRequestSerializer(serializers.Serializer):
     model = serializers.CharField(max_length=255, help_text="Any name; recorded on the job (e.g. whisper-1).")
     language = serializers.CharField(required=False, allow_blank=True, default="", help_text="English only: en.")
     prompt = serializers.CharField(required=False, allow_blank=True, default="", help_text="Accepted, no effect.")
-    temperature = serializers.FloatField(required=False, min_value=0, max_value=1, default=0.0,
-                                         help_text="Accepted, no effect.")
+    temperature = serializers.FloatField(
+        required=False, min_value=0, max_value=1, default=0.0, help_text="Accepted, no effect."
+    )
     response_format = serializers.ChoiceField(RESPONSE_FORMATS, required=False, default="json")
     timestamp_granularities = serializers.ListField(
         child=serializers.ChoiceField(GRANULARITIES), required=False, default=list,
@@ -165,7 +165,6 @@ def transcript_response(transcription, response_format, granularities):
 
 class AudioTranscriptions(ApiView):
     parser_classes = [MultiPartParser, FormParser]
-    content_negotiation_class = FirstRendererNegotiation
 
     @extend_schema(
         tags=TAG,

@@ -28,8 +28,7 @@ from transcripts.views import cue_options, download_name, get_own_transcription
 from .base import (
     ApiView,
     Conflict,
-    FirstRendererNegotiation,
-    TooManyJobs,
+    check_can_start_job,
     create_transcription,
     error_responses,
     invalid,
@@ -191,11 +190,8 @@ class TranscriptionRetry(OwnTranscriptionView):
     def post(self, request, pk):
         transcription = self.get_object()
         if not transcription.can_retry:
-            raise Conflict(f"Only a failed or canceled transcription can be retried; this one is {transcription.status}.")
-        try:
-            services.check_can_start_job(request.user)
-        except services.RequestRefused as exc:
-            raise TooManyJobs(exc.message) from exc
+            raise Conflict(f"Only a failed or canceled job can be retried; this one is {transcription.status}.")
+        check_can_start_job(request.user)
         # When Redis is down the attempt stays queued and the reaper submits it later.
         services.queue(transcription)
         transcription.refresh_from_db()
@@ -214,7 +210,7 @@ class TranscriptionCancel(OwnTranscriptionView):
     def post(self, request, pk):
         transcription = self.get_object()
         if not transcription.cancel():
-            raise Conflict(f"Only a queued or running transcription can be canceled; this one is {transcription.status}.")
+            raise Conflict(f"Only a queued or running job can be canceled; this one is {transcription.status}.")
         return Response(self.get_serializer(transcription).data)
 
 
@@ -222,7 +218,6 @@ DOWNLOAD_TYPES = {fmt: content_type.split(";")[0] for fmt, content_type in expor
 
 
 class TranscriptionDownload(OwnTranscriptionView):
-    content_negotiation_class = FirstRendererNegotiation
 
     @extend_schema(
         tags=TAG,
