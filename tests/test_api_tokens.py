@@ -2,7 +2,10 @@
 is recorded, revoking it locks programs out; the webhook secret is shown there."""
 
 import hashlib
+import os
 import re
+import subprocess
+import sys
 
 import pytest
 from django.urls import reverse
@@ -120,3 +123,23 @@ def test_schema_is_served_as_openapi_3(client):
         "type": "http", "scheme": "bearer", "description": "An API token from the API tokens page."
     }
     assert "/v1/audio/transcriptions" in schema["paths"] and "/asr" in schema["paths"]
+
+
+def test_the_api_does_not_load_the_speech_model_code():
+    """The API enqueues by dotted path like the pages; torch stays in the workers."""
+    script = (
+        "import sys, django; django.setup();"
+        "from django.test import Client; client = Client(HTTP_HOST='localhost');"
+        "assert client.get('/api/schema/').status_code == 200;"
+        "assert client.get('/api/docs/').status_code == 200;"
+        "assert client.post('/v1/audio/transcriptions').status_code == 401;"
+        "import transcripts.api.asr, transcripts.api.openai, transcripts.api.views, transcripts.api.webhooks;"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'transformers')"
+        " or m.startswith(('workers.pipeline', 'workers.jobs', 'workers.webhooks'))))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True, text=True, env={**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"
