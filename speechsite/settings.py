@@ -209,7 +209,12 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
 }
-API_WAIT_LIMIT_S = float(env("API_WAIT_LIMIT_S", "600"))
+# The OpenAI and /asr endpoints hold the request until the job ends; keep this
+# below the web server's timeout (gunicorn --timeout 300 in bin/run).
+API_WAIT_LIMIT_S = float(env("API_WAIT_LIMIT_S", "240"))
+# The site's public address, e.g. https://speech.example.com: webhooks sent by
+# workers carry absolute links only when it is set.
+SITE_URL = env("SITE_URL", "")
 
 # Production hardening; with DEBUG off `manage.py check --deploy` passes.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", "false") else None

@@ -1,4 +1,4 @@
-"""The examples in docs/api.md work as written: every ```sh and ```python block
+"""The API examples in README.md work as written: every ```sh and ```python block
 is run, with SPEECHSITE_URL and SPEECHSITE_TOKEN set as the first block says,
 against a live server and a real worker."""
 
@@ -17,7 +17,7 @@ from transcripts.models import Transcription
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
-DOCS = Path(__file__).resolve().parent.parent / "docs" / "api.md"
+DOCS = Path(__file__).resolve().parent.parent / "README.md"
 BLOCK = re.compile(r"^```(sh|python)\n(.*?)^```", re.MULTILINE | re.DOTALL)
 
 

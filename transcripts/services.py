@@ -159,3 +159,15 @@ def queue(transcription):
     except queueing.QueueUnavailable:
         return False
     return True
+
+
+def delete_transcription(transcription):
+    """Delete a transcription, and its media when nothing else uses it."""
+    media = transcription.media
+    with transaction.atomic():
+        transcription.cancel()  # a running attempt loses its lease and stops writing
+        transcription.delete()
+        if not media.transcriptions.exists():
+            media.delete()
+            # Only once the rows are gone for good: a rollback must not lose the file.
+            transaction.on_commit(media.delete_file)

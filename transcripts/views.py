@@ -6,7 +6,6 @@ import mimetypes
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -225,14 +224,7 @@ def delete(request, pk):
     transcription = get_own_transcription(request, pk, Transcription.objects.select_related("media"))
     if request.method != "POST":
         return render(request, "transcripts/confirm_delete.html", {"transcription": transcription})
-    media = transcription.media
-    with transaction.atomic():
-        transcription.cancel()  # a running attempt loses its lease and stops writing
-        transcription.delete()
-        if not media.transcriptions.exists():
-            media.delete()
-            # Only once the rows are gone for good: a rollback must not lose the file.
-            transaction.on_commit(media.delete_file)
+    services.delete_transcription(transcription)
     messages.success(request, f"“{transcription.title}” was deleted.")
     return redirect("transcripts:history")
 

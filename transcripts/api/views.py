@@ -9,7 +9,6 @@
     DELETE /api/transcriptions/{id}
 """
 
-from django.db import transaction
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -148,18 +147,8 @@ class TranscriptionDetail(OwnTranscriptionView):
         responses={204: None, **error_responses(401, 404)},
     )
     def delete(self, request, pk):
-        delete_transcription(self.get_object())
+        services.delete_transcription(self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-def delete_transcription(transcription):
-    media = transcription.media
-    with transaction.atomic():
-        transcription.cancel()  # a running attempt loses its lease and stops writing
-        transcription.delete()
-        if not media.transcriptions.exists():
-            media.delete()
-            transaction.on_commit(media.delete_file)
 
 
 class TranscriptionSegments(OwnTranscriptionView):

@@ -43,7 +43,7 @@ def signature_matches(secret, body, header_value):
 def absolute(path):
     # The worker has no request to take the host from: SITE_URL gives it
     # (e.g. https://speech.example.org); without it the URLs are paths.
-    return getattr(settings, "SITE_URL", "").rstrip("/") + path
+    return settings.SITE_URL.rstrip("/") + path
 
 
 def transcription_summary(transcription):
