@@ -5,18 +5,15 @@ The type is decided by the content, never by the name or the browser's content
 type. ffprobe may read only the file itself: no network or other protocols, and
 only container formats that hold media, so a playlist (HLS) or a concat list
 that points at other files or URLs is refused instead of followed. The web
-process cannot import the pipeline (torch), hence this small copy of the idea.
+process cannot import the pipeline (torch); both share workers/media_guard.py.
 """
 
 import json
 import subprocess
 from dataclasses import dataclass
 
-# Demuxer names; ffmpeg matches any of a demuxer's aliases, so "mov" covers
-# mp4/m4a/3gp and "matroska" covers webm.
-MEDIA_FORMATS = (
-    "mov,matroska,mp3,wav,w64,flac,ogg,aac,asf,avi,flv,mpegts,aiff,caf,amr,ape,wv,au,mpeg,wsaud,mxf,rm"
-)
+from workers.media_guard import input_arguments
+
 PROBE_TIMEOUT_S = 60
 
 
@@ -35,11 +32,9 @@ def probe_file(path):
     """ProbeResult for a local file, or ProbeError with a message for the user."""
     command = [
         "ffprobe", "-v", "error", "-hide_banner",
-        "-protocol_whitelist", "file",
-        "-format_whitelist", MEDIA_FORMATS,
+        *input_arguments(path),
         "-show_entries", "format=format_name,duration:stream=codec_type,duration:stream_disposition=attached_pic",
         "-of", "json",
-        "file:" + str(path),
     ]
     try:
         completed = subprocess.run(command, capture_output=True, text=True, timeout=PROBE_TIMEOUT_S)

@@ -24,19 +24,10 @@ from pathlib import Path
 
 import numpy as np
 
+from workers.media_guard import REFERENCE_DEMUXERS, input_arguments
+
 from .errors import DecodeError, EmptyAudioError, NoAudioError, TrimError, UnsafeMediaError
 from .types import SAMPLE_RATE
-
-# Demuxers that read one self-contained file. ffmpeg matches a demuxer by any of
-# the comma-separated names it carries ("mov,mp4,m4a,3gp,3g2,mj2", "matroska,webm").
-SAFE_DEMUXERS = (
-    "aac", "ac3", "aiff", "amr", "amrnb", "amrwb", "ape", "asf", "au", "avi", "caf",
-    "dts", "eac3", "flac", "flv", "gsm", "matroska", "mov", "mp3", "mpc", "mpc8",
-    "mpeg", "mpegts", "mxf", "nut", "ogg", "rm", "tak", "truehd", "tta", "voc",
-    "w64", "wav", "wv", "xwma",
-)
-# Demuxers that follow references to other files or URLs: refused with their own message.
-REFERENCE_DEMUXERS = ("hls", "applehttp", "concat", "dash", "ffmetadata", "image2", "tee", "imf")
 
 PLAYLIST_MESSAGE = "This file is a playlist or a list of other files; upload the audio or video file itself."
 STDERR_LINES_KEPT = 3
@@ -57,16 +48,6 @@ class MediaInfo:
     sample_rate: int | None  # of the first audio stream
     channels: int | None
     duration_is_estimate: bool = False  # ffmpeg guessed it from the bitrate (VBR mp3 with no header)
-
-
-def input_arguments(path):
-    """The options that keep ffprobe/ffmpeg on this one local file, then the file."""
-    return [
-        "-protocol_whitelist", "file",
-        "-format_whitelist", ",".join(SAFE_DEMUXERS),
-        # "file:" so that a name with a colon is never taken for a protocol.
-        "-i", "file:" + str(Path(path).resolve()),
-    ]
 
 
 def probe_media(path) -> MediaInfo:
