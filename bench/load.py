@@ -13,7 +13,6 @@ JSON object: {"db:scenario": {rps, p50_ms, p99_ms, errors, requests}}.
 import argparse
 import json
 import os
-import re
 import secrets
 import signal
 import socket

@@ -2,22 +2,17 @@
 tests that talk to a live server, and a webhook receiver that keeps what it got."""
 
 import http.server
-import os
 import signal
-import subprocess
-import sys
 import threading
-import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
-from django.db import connection
 
+from tests.worker_process import start_worker, stop_worker
 from transcripts.models import ApiToken
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,15 +24,6 @@ def issue_token(user, name="tests"):
 
 def bearer(token):
     return {"Authorization": f"Bearer {token}"}
-
-
-def wait_until(predicate, timeout_s, what):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    pytest.fail(f"timed out after {timeout_s} s waiting for {what}")
 
 
 def make_short_speech(folder):
@@ -84,36 +70,16 @@ def live_api(transactional_db):
 
 @contextmanager
 def worker_process(tiny_model_dir, **environment):
-    """A real `manage.py rqworker` process on the test database and the test
-    Redis, with the tiny model, until the block ends. For tests where the web
-    side runs in live_server and must wait for a job while it is transcribed."""
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "SPEECHSITE_TEST_DB_NAME": str(connection.settings_dict["NAME"]),
-        "MEDIA_ROOT": str(settings.MEDIA_ROOT),  # the test's media folder (conftest's media_root)
-        "STT_MODEL": str(tiny_model_dir),
-        "STT_PRECISION": "fp32",
-        **environment,
-    }
-    worker = subprocess.Popen(
-        [sys.executable, "manage.py", "rqworker", "transcribe", "--worker-class", "rq.worker.SimpleWorker"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    """A real `manage.py rqworker` process until the block ends: for tests where
+    the web side runs in a live server and waits for a job being transcribed."""
+    worker = start_worker(tiny_model_dir, **environment)
     try:
         yield worker
     finally:
         worker.send_signal(signal.SIGTERM)  # a warm shutdown: the current job ends first
-        try:
-            output = worker.communicate(timeout=30)[0]
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            output = worker.communicate()[0]
+        output = stop_worker(worker, timeout_s=30)
         if worker.returncode not in (0, -signal.SIGTERM):
-            print(output.decode(errors="replace"))
+            print(output)
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,6 @@
 """Helpers for the Playwright tests: Debian's chromium (no browser download),
-screenshots, and a real worker process that shares the test database."""
+and screenshots."""
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,39 +32,6 @@ def screenshot(page, name, full_page=True):
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=full_page)
     return path
-
-
-def start_worker(database_name, media_root, model_dir, stall_after_batch_s, **extra_environment):
-    """A burst worker process (tests.slow_worker) that pauses after each batch,
-    so that a page can watch the progress move. The pause lives in the test."""
-    environment = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "SPEECHSITE_TEST_DB_NAME": str(database_name),
-        "MEDIA_ROOT": str(media_root),
-        "STT_MODEL": str(model_dir),
-        "STT_PRECISION": "fp32",
-        "STALL_AFTER_BATCH_S": str(stall_after_batch_s),
-        **extra_environment,
-    }
-    return subprocess.Popen(
-        [sys.executable, "-m", "tests.slow_worker"],
-        cwd=ROOT,
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-
-
-def stop_worker(process, timeout_s=5):
-    """The worker's output, after it ends (or is killed)."""
-    try:
-        output, _ = process.communicate(timeout=timeout_s)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        output, _ = process.communicate()
-    return output
 
 
 def page_value(page, script):

@@ -1,7 +1,6 @@
 """Shared fixtures. Tests talk to the real Redis and a real database: a missing
 service fails the run loudly, it is never skipped."""
 
-import os
 import shutil
 from pathlib import Path
 
@@ -13,6 +12,8 @@ from tests.tiny_model import save_tiny_model
 
 SHARED_SPEECH = Path(__file__).resolve().parent.parent.parent / "shared" / "testdata" / "speech"
 TEST_DB_MARKER = "speechsite:test-database"
+# Fixtures shared by several test modules: live servers, webhook receivers.
+pytest_plugins = ["tests.api_helpers", "tests.http_fixtures"]
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -9,7 +9,7 @@ import pytest
 import requests
 import srt
 
-from tests.api_helpers import issue_token, live_api, make_short_speech, worker_process  # noqa: F401 (fixture)
+from tests.api_helpers import issue_token, make_short_speech, worker_process
 from transcripts import exports
 from transcripts.models import Transcription
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import srt
 
-from tests.api_helpers import issue_token, live_api, make_short_speech, worker_process  # noqa: F401 (fixture)
+from tests.api_helpers import issue_token, make_short_speech, worker_process
 from transcripts.api import webhooks
 from transcripts.models import Transcription
 

@@ -10,7 +10,6 @@ import srt
 import webvtt
 from django.urls import reverse
 
-from tests.http_fixtures import start_server  # noqa: F401 (a fixture)
 from tests.api_helpers import bearer, issue_token, make_short_speech
 from tests.web_factory import make_transcription, wav_bytes
 from transcripts import exports

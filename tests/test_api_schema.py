@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import schemathesis
 
-from tests.api_helpers import bearer, issue_token, live_api  # noqa: F401 (fixture)
+from tests.api_helpers import bearer, issue_token
 from tests.web_factory import make_transcription
 from transcripts.exports import FORMATS
 from transcripts.models import Transcription

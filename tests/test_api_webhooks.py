@@ -13,7 +13,7 @@ from django.urls import reverse
 from rq.job import Job, JobStatus
 from rq.registry import ScheduledJobRegistry
 
-from tests.api_helpers import bearer, issue_token, make_short_speech, receivers  # noqa: F401 (fixture)
+from tests.api_helpers import bearer, issue_token, make_short_speech
 from transcripts.api.webhooks import (
     DELIVERY_HEADER,
     EVENT_HEADER,

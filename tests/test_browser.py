@@ -6,11 +6,11 @@ import re
 
 import pytest
 import srt
-from django.db import connection
 from django.test import override_settings
 from playwright.sync_api import expect, sync_playwright
 
 from tests import browser
+from tests.worker_process import start_stalling_worker, stop_worker
 from tests.speech import SENTENCES, make_speech
 from transcripts.models import Segment, Transcription
 
@@ -111,7 +111,6 @@ def current_time(page):
 
 def test_sign_up_upload_follow_correct_download_and_stay_private(site_server, tiny_model_dir, speech_20s, media_root):
     base_url = site_server.url
-    database_name = connection.settings_dict["NAME"]
     worker = None
     with sync_playwright() as playwright:
         chromium = browser.launch_chromium(playwright)
@@ -132,9 +131,9 @@ def test_sign_up_upload_follow_correct_download_and_stay_private(site_server, ti
 
             # A real worker transcribes it, pausing after each chunk; the page
             # follows without a reload by anyone.
-            worker = browser.start_worker(
-                database_name, media_root, tiny_model_dir, stall_after_batch_s=1.0,
-                SPLIT_MIN_SPACE_S="3", SPLIT_MAX_SPACE_S="6", STT_CPU_BATCH_MB="0.01",
+            worker = start_stalling_worker(
+                tiny_model_dir, stall_after_batch_s=1.0,
+                SPLIT_MIN_SPACE_S=3, SPLIT_MAX_SPACE_S=6, STT_CPU_BATCH_MB=0.01,
             )
             seen, segments_while_running = watch_job_until_done(page)
             numbers = [int(text.rstrip("%")) for text in seen]
@@ -223,7 +222,7 @@ def test_sign_up_upload_follow_correct_download_and_stay_private(site_server, ti
         finally:
             chromium.close()
             if worker is not None:
-                output = browser.stop_worker(worker)
+                output = stop_worker(worker)
                 assert worker.returncode == 0, output
 
     transcription = Transcription.objects.get(pk=transcription_id)

@@ -2,7 +2,6 @@
 
 from datetime import timedelta
 
-import django_rq
 import pytest
 from django.utils import timezone
 from rq.job import Job, JobStatus

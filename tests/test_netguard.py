@@ -14,7 +14,6 @@ import threading
 import pytest
 import yt_dlp
 
-from tests.http_fixtures import start_server  # noqa: F401 (a fixture)
 from tests.speech import run
 from workers import fetch, netguard
 from workers.pipeline.errors import BlockedAddressError

@@ -9,7 +9,6 @@ import pytest
 import yt_dlp
 from yt_dlp.utils import ExtractorError
 
-from tests.http_fixtures import start_server  # noqa: F401 (a fixture)
 from tests.speech import convert, with_video
 from transcripts.models import Media, Transcription
 from transcripts.queueing import start_attempt

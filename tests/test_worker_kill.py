@@ -3,17 +3,13 @@ the reaper and finished by a second worker, with exactly one set of segments."""
 
 import os
 import signal
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
-from django.db import connection
 from rq.job import Job, JobStatus
 from rq.registry import FailedJobRegistry, StartedJobRegistry
 
 from tests.jobs_factory import queued_transcription
+from tests.worker_process import start_stalling_worker, wait_until
 from transcripts import queueing
 from transcripts.models import Segment, Transcription
 from transcripts.reaper import reap
@@ -21,49 +17,19 @@ from transcripts.reaper import reap
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 Status = Transcription.Status
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def wait_until(predicate, timeout_s, what):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    pytest.fail(f"timed out after {timeout_s} s waiting for {what}")
-
-
-def start_stalling_worker(tiny_model_dir, media_root):
-    environment = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "SPEECHSITE_TEST_DB_NAME": str(connection.settings_dict["NAME"]),
-        "MEDIA_ROOT": str(media_root),
-        "STT_MODEL": str(tiny_model_dir),
-        "STT_PRECISION": "fp32",
-        "SPLIT_MIN_SPACE_S": "3",
-        "SPLIT_MAX_SPACE_S": "6",
-        "STALL_AFTER_BATCH_S": "600",
-        "JOB_HEARTBEAT_S": "0.5",
-    }
-    return subprocess.Popen(
-        [sys.executable, "-m", "tests.slow_worker"],
-        cwd=ROOT,
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
 
 
 def test_sigkilled_worker_job_is_finished_by_another_worker(
-    settings, owner, speech_wav, tiny_model, burst_worker, media_root
+    settings, owner, speech_wav, tiny_model, burst_worker
 ):
     settings.SPLIT_MIN_SPACE_S, settings.SPLIT_MAX_SPACE_S = 3.0, 6.0
     settings.JOB_STALE_AFTER_S = 2.0
     transcription = queued_transcription(owner, speech_wav, duration_s=12.0)
     first_job_id = transcription.rq_job_id
 
-    worker = start_stalling_worker(tiny_model, media_root)
+    worker = start_stalling_worker(
+        tiny_model, stall_after_batch_s=600, SPLIT_MIN_SPACE_S=3, SPLIT_MAX_SPACE_S=6, JOB_HEARTBEAT_S=0.5
+    )
     try:
         # Killed only once it has written part of the transcript, so that the
         # second attempt has something to replace.
@@ -75,7 +41,7 @@ def test_sigkilled_worker_job_is_finished_by_another_worker(
     finally:
         if worker.poll() is None:
             os.kill(worker.pid, signal.SIGKILL)
-        output = worker.communicate()[0].decode(errors="replace")
+        output = worker.communicate()[0]
     assert worker.returncode == -signal.SIGKILL, f"the worker was not running when killed:\n{output}"
     transcription.refresh_from_db()
     assert transcription.status == Status.RUNNING  # what the dead worker left behind
