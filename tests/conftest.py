@@ -119,3 +119,13 @@ def burst_worker():
     return run_worker_burst
 
 
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Rendered transcripts are cached by primary key, and rolled-back tests reuse
+    primary keys: each test starts with an empty cache."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

@@ -169,3 +169,117 @@ def test_failed_job_before_claim_is_recorded_on_the_row(transcription):
     assert transcription.status == Status.FAILED
     assert "Something went wrong on our side" in transcription.error
     assert "RuntimeError: boom" in transcription.error_detail
+
+
+def webhook_jobs():
+    queue = queueing.get_transcribe_queue()
+    return [job for job in queue.get_jobs() if job.func_name == "workers.webhooks.deliver"]
+
+
+def test_a_persons_retries_do_not_count_as_worker_deaths(transcription):
+    for _ in range(2):
+        transcription.cancel()
+        queueing.start_attempt(transcription)
+    simulate_dead_worker(transcription)
+
+    assert reap().requeued == [transcription.pk]
+    transcription.refresh_from_db()
+    assert transcription.status == Status.QUEUED
+    assert transcription.worker_deaths == 1
+
+
+def test_a_double_retry_starts_one_attempt(transcription):
+    transcription.cancel()
+    queueing.start_attempt(transcription)
+    attempt, lease = transcription.attempt, transcription.lease
+
+    queueing.start_attempt(transcription)  # the second click of a double click
+
+    transcription.refresh_from_db()
+    assert (transcription.attempt, transcription.lease) == (attempt, lease)
+
+
+def test_a_job_failed_by_the_reaper_sends_its_webhook(settings, transcription):
+    settings.JOB_MAX_ATTEMPTS = 1
+    Transcription.objects.filter(pk=transcription.pk).update(webhook_url="https://hooks.example.com/speech")
+    simulate_dead_worker(transcription)
+
+    reap()
+
+    [delivery] = webhook_jobs()
+    assert delivery.args[0] == "https://hooks.example.com/speech"
+    assert delivery.args[2]["status"] == Status.FAILED
+
+
+def test_a_queued_job_that_rq_ended_without_starting_is_failed_not_resubmitted(transcription):
+    job = rq_job(transcription.rq_job_id)
+    job.set_status(JobStatus.STOPPED)
+    queueing.get_transcribe_queue().remove(job)
+
+    assert reap().failed == [transcription.pk]
+    transcription.refresh_from_db()
+    assert transcription.status == Status.FAILED and transcription.can_retry
+    assert reap().resubmitted == []
+
+
+def test_a_job_that_runs_too_long_says_so(settings, monkeypatch, owner, speech_wav, burst_worker):
+    import time
+
+    from workers import jobs
+
+    settings.JOB_TIMEOUT_BASE_S, settings.JOB_TIMEOUT_FACTOR = 1, 0.0
+    monkeypatch.setattr(jobs, "run", lambda transcription, attempt: time.sleep(10))
+    transcription = queued_transcription(owner, speech_wav, duration_s=12.0)
+
+    burst_worker()
+
+    transcription.refresh_from_db()
+    assert transcription.status == Status.FAILED
+    assert transcription.error == jobs.TOO_SLOW
+    assert rq_job(transcription.rq_job_id).get_status() == JobStatus.FAILED
+
+
+def test_a_model_that_cannot_be_loaded_fails_the_job_without_showing_server_details(
+    settings, tmp_path, owner, speech_wav, burst_worker
+):
+    from workers import jobs
+
+    settings.STT_MODEL = str(tmp_path / "no-model-here")
+    transcription = queued_transcription(owner, speech_wav, duration_s=12.0)
+
+    burst_worker()
+
+    transcription.refresh_from_db()
+    assert transcription.status == Status.FAILED
+    assert transcription.error == jobs.MODEL_UNAVAILABLE
+    assert "STT_MODEL" in transcription.error_detail and str(tmp_path) in transcription.error_detail
+    assert str(tmp_path) not in transcription.error
+
+
+def test_heartbeats_go_on_after_a_database_error(settings, monkeypatch, transcription):
+    import time
+
+    from django.db import OperationalError
+
+    from workers.jobs import heartbeat
+
+    settings.JOB_HEARTBEAT_S = 0.05
+    attempt = Attempt(transcription.pk, transcription.lease)
+    assert attempt.claim()
+    beat_once = Attempt.heartbeat
+    calls = []
+
+    def heartbeat_failing_first(self):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OperationalError("database is locked")
+        beat_once(self)
+
+    monkeypatch.setattr(Attempt, "heartbeat", heartbeat_failing_first)
+    Transcription.objects.filter(pk=transcription.pk).update(heartbeat_at=timezone.now() - timedelta(hours=1))
+    with heartbeat(attempt):
+        time.sleep(0.5)
+
+    transcription.refresh_from_db()
+    assert len(calls) > 2
+    assert timezone.now() - transcription.heartbeat_at < timedelta(seconds=5)

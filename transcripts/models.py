@@ -12,8 +12,10 @@ import uuid
 from pathlib import Path
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 
@@ -54,6 +56,14 @@ class Media(models.Model):
     def delete_file(self):
         if self.file:
             self.file.delete(save=False)
+
+
+@receiver(post_delete, sender=Media)
+def delete_media_file(sender, instance, **kwargs):
+    """Whatever deleted the row (a page, the API, the admin, a deleted account),
+    the stored file goes too: once the deletion is committed, so that a rollback
+    never loses a file whose row survives."""
+    transaction.on_commit(instance.delete_file)
 
 
 class TranscriptionQuerySet(models.QuerySet):
@@ -117,6 +127,8 @@ class Transcription(models.Model):
 
     # Attempts: each one has its own RQ job id and lease token.
     attempt = models.PositiveIntegerField(default=0)
+    # Attempts in a row whose worker died (reset when a person retries).
+    worker_deaths = models.PositiveIntegerField(default=0)
     lease = models.UUIDField(null=True, blank=True)
     rq_job_id = models.CharField(max_length=100, blank=True)
     queued_at = models.DateTimeField(default=timezone.now)

@@ -63,14 +63,21 @@ def submit(transcription):
 
 
 def start_attempt(transcription):
-    """Give the transcription a new attempt (new lease, new RQ job id) and queue it.
+    """Give a new or retried transcription a new attempt (new lease, new RQ job
+    id) and queue it. A person's retry: the count of worker deaths starts again.
 
     Raises QueueUnavailable when Redis is down; the attempt stays queued in the
     database and the reaper submits it when Redis is back.
     """
     with transaction.atomic():
         locked = Transcription.objects.select_for_update().get(pk=transcription.pk)
+        if locked.attempt and locked.status in Transcription.UNFINISHED:
+            # Already queued or running again (a double click, two tabs): taking
+            # the lease now would throw the current attempt's work away.
+            transcription.refresh_from_db()
+            return
         locked.start_new_attempt()
+        locked.worker_deaths = 0
         locked.save()
     transcription.refresh_from_db()
     submit(transcription)

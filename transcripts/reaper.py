@@ -7,10 +7,11 @@ every few seconds:
 
 - takes a running job whose heartbeat stopped JOB_STALE_AFTER_S ago for dead:
   requeues it as a new attempt (new lease, so the old one can no longer write),
-  or fails it once JOB_MAX_ATTEMPTS attempts have died; RQ's registries are
-  made to agree (the dead attempt's RQ job moves to the failed registry);
+  or fails it once JOB_MAX_ATTEMPTS attempts in a row have died; RQ's registries
+  are made to agree (the dead attempt's RQ job moves to the failed registry);
 - submits queued jobs that are not on the queue (Redis was down when they were
-  created, or restarted empty).
+  created, or restarted empty), and fails queued jobs whose RQ job ended
+  without ever starting them.
 """
 
 import logging
@@ -26,6 +27,8 @@ from rq.job import Job, JobStatus
 from rq.job_lifecycle import record_job_failure
 from rq.registry import StartedJobRegistry
 
+from workers import webhooks
+
 from .models import Transcription
 from .queueing import QueueUnavailable, get_transcribe_queue, submit
 
@@ -34,12 +37,18 @@ log = logging.getLogger(__name__)
 Status = Transcription.Status
 
 WORKER_DIED = (
-    "The worker transcribing this file stopped responding {attempts} times (it may have run out of memory "
+    "The worker transcribing this file stopped responding {deaths} times (it may have run out of memory "
     "or been restarted). You can retry; if it keeps happening, try a shorter file or trim it."
 )
+NEVER_STARTED = "The job queue dropped this transcription before it started. You can retry."
 # How long a freshly queued job may be missing from Redis before it is resubmitted:
 # covers the moment between saving the row and enqueueing it.
 SUBMIT_GRACE_S = 10
+# The fields a new attempt or a reaper's failure writes.
+ATTEMPT_FIELDS = [
+    "status", "stage", "progress", "chunks_done", "chunks_total", "attempt", "worker_deaths", "lease",
+    "rq_job_id", "queued_at", "heartbeat_at", "started_at", "finished_at", "error", "error_detail",
+]
 
 
 @dataclass
@@ -71,10 +80,9 @@ def reap(dry_run=False):
 
 
 def handle_dead_attempt(transcription, report, dry_run):
+    gives_up = transcription.worker_deaths + 1 >= settings.JOB_MAX_ATTEMPTS
     if dry_run:
-        (report.requeued if transcription.attempt < settings.JOB_MAX_ATTEMPTS else report.failed).append(
-            transcription.pk
-        )
+        (report.failed if gives_up else report.requeued).append(transcription.pk)
         return
     with transaction.atomic():
         # Still the same stale attempt? A heartbeat or a cancel may have come in.
@@ -86,18 +94,21 @@ def handle_dead_attempt(transcription, report, dry_run):
         if row is None or row.heartbeat_at != transcription.heartbeat_at:
             return
         dead_job_id = row.rq_job_id
-        if row.attempt < settings.JOB_MAX_ATTEMPTS:
-            row.start_new_attempt()
-            row.save()
-            report.requeued.append(row.pk)
-        else:
+        row.worker_deaths += 1
+        if gives_up:
             row.status = Status.FAILED
-            row.error = WORKER_DIED.format(attempts=row.attempt)
+            row.error = WORKER_DIED.format(deaths=row.worker_deaths)
             row.finished_at = timezone.now()
             row.lease = None
-            row.save()
             report.failed.append(row.pk)
+        else:
+            row.start_new_attempt()
+            report.requeued.append(row.pk)
+        # Only what the reaper decides: a title edited meanwhile stays.
+        row.save(update_fields=ATTEMPT_FIELDS)
     log.warning("transcription %s: worker of RQ job %s died", row.pk, dead_job_id)
+    if row.status == Status.FAILED:
+        webhooks.job_ended(row.pk)
     try:
         fail_rq_job(dead_job_id, "The worker died: no heartbeat from the job (found by reap_jobs).")
         if row.status == Status.QUEUED:
@@ -135,12 +146,23 @@ def resubmit_lost_jobs(now, report, dry_run):
             job_status = None
         if job_status in (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED):
             continue
-        if job_status is None and (now - transcription.queued_at).total_seconds() < SUBMIT_GRACE_S:
-            continue
-        if job_status is not None:
-            # RQ ended the attempt before the job could claim the row (the
-            # failure callback records why); resubmitting would loop.
-            continue
-        report.resubmitted.append(transcription.pk)
-        if not dry_run:
-            submit(transcription)
+        if job_status is None:
+            if (now - transcription.queued_at).total_seconds() < SUBMIT_GRACE_S:
+                continue
+            report.resubmitted.append(transcription.pk)
+            if not dry_run:
+                submit(transcription)
+        else:
+            # RQ ended this attempt without the job ever claiming the row, and
+            # its failure callback could not say so: resubmitting would loop.
+            report.failed.append(transcription.pk)
+            if not dry_run:
+                fail_unstarted(transcription)
+
+
+def fail_unstarted(transcription):
+    failed = Transcription.objects.filter(
+        pk=transcription.pk, lease=transcription.lease, status=Status.QUEUED
+    ).update(status=Status.FAILED, error=NEVER_STARTED, finished_at=timezone.now())
+    if failed:
+        webhooks.job_ended(transcription.pk)

@@ -168,6 +168,4 @@ def delete_transcription(transcription):
         transcription.cancel()  # a running attempt loses its lease and stops writing
         transcription.delete()
         if not media.transcriptions.exists():
-            media.delete()
-            # Only once the rows are gone for good: a rollback must not lose the file.
-            transaction.on_commit(media.delete_file)
+            media.delete()  # its file goes once this commits (models.delete_media_file)

@@ -14,13 +14,14 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
-from django.db import close_old_connections, connection, transaction
+from django.db import DatabaseError, close_old_connections, connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from rq.timeouts import JobTimeoutException
 
 from transcripts.models import Segment, Transcription
 from workers import pipeline, webhooks
-from workers.pipeline.errors import PipelineError
+from workers.pipeline.errors import ModelLoadError, PipelineError
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,14 @@ Stage = Transcription.Stage
 UNEXPECTED_ERROR = (
     "Something went wrong on our side while transcribing this file. "
     "The administrators can see the details; you can retry."
+)
+TOO_SLOW = (
+    "The transcription took longer than allowed and was stopped. "
+    "You can retry; if it happens again the file may be too long for this server."
+)
+MODEL_UNAVAILABLE = (
+    "The speech model is not available on the server right now, so nothing was transcribed. "
+    "The administrators can see why; please retry later."
 )
 
 
@@ -133,9 +142,13 @@ def heartbeat(attempt):
     def beat():
         try:
             while not stop.wait(settings.JOB_HEARTBEAT_S):
-                attempt.heartbeat()
-        except Exception:
-            log.exception("heartbeat failed for transcription %s", attempt.transcription_id)
+                try:
+                    attempt.heartbeat()
+                except DatabaseError:
+                    # A locked SQLite file or a database restart: keep beating,
+                    # or the reaper would take this live job for dead.
+                    log.warning("heartbeat of transcription %s failed; retrying", attempt.transcription_id)
+                    connection.close()
         finally:
             connection.close()  # this thread's own connection
 
@@ -178,6 +191,14 @@ def transcribe(transcription_id, lease):
     except LeaseLost:
         log.info("transcription %s: lease lost (canceled or requeued); stopped", transcription_id)
         return "lease lost"
+    except JobTimeoutException:
+        attempt.fail(TOO_SLOW, traceback.format_exc())
+        raise
+    except ModelLoadError as exc:
+        # The reason names server paths and commands: for admins, not users.
+        log.error("transcription %s: %s", transcription_id, exc)
+        attempt.fail(MODEL_UNAVAILABLE, str(exc))
+        raise
     except PipelineError as exc:
         attempt.fail(str(exc))
         raise
@@ -194,9 +215,9 @@ def run(transcription, attempt):
 
         attempt.update(stage=Stage.DOWNLOADING, progress=0.0)
         download_media(media, on_progress=lambda percent: attempt.update(progress=percent))
-        if not transcription.title or transcription.title == media.source_url:
-            transcription.title = media.original_name or transcription.title
-            Transcription.objects.filter(pk=transcription.pk).update(title=transcription.title)
+        # The link was the title while nothing better was known (cut to the field's length).
+        if transcription.title == media.source_url[: Transcription._meta.get_field("title").max_length]:
+            attempt.update(title=media.original_name[:255] or transcription.title)
 
     attempt.update(stage=Stage.DECODING, progress=0.0)
     recognizer = pipeline.load_recognizer(settings.STT_MODEL, settings.STT_PRECISION)
@@ -231,13 +252,10 @@ def record_rq_failure(job, connection, exc_type, exc_value, tb):
     when the job itself could not. Never raises: RQ must go on."""
     try:
         transcription_id, lease = job.args
-        if exc_type is not None and issubclass(exc_type, PipelineError):
-            message = str(exc_value)
-        elif exc_type is not None and exc_type.__name__ in ("JobTimeoutException", "AbandonedJobError"):
-            message = (
-                "The transcription took longer than allowed and was stopped. "
-                "You can retry; if it happens again the file may be too long for this server."
-            )
+        # The job records its own failures first; this only lands when it could
+        # not (a timeout outside it, a worker lost before the job claimed the row).
+        if exc_type is not None and issubclass(exc_type, JobTimeoutException):
+            message = TOO_SLOW
         else:
             message = UNEXPECTED_ERROR
         detail = "".join(traceback.format_exception(exc_type, exc_value, tb)) if exc_type else ""

@@ -2,8 +2,8 @@
 
 import time
 
-from django.core.management.base import BaseCommand
-from django.db import close_old_connections
+from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError, close_old_connections
 
 from transcripts.reaper import reap
 
@@ -22,10 +22,17 @@ class Command(BaseCommand):
     def handle(self, *args, loop, interval, dry_run, **options):
         while True:
             close_old_connections()
-            report = reap(dry_run=dry_run)
-            if report.requeued or report.failed or report.resubmitted or not loop:
-                prefix = "would have " if dry_run else ""
-                self.stdout.write(f"{prefix}{report}")
+            try:
+                report = reap(dry_run=dry_run)
+            except DatabaseError as exc:
+                if not loop:
+                    raise CommandError(f"The database is unavailable: {exc}") from None
+                # The next round tries again: the reaper must outlive a database restart.
+                self.stderr.write(f"reap_jobs: the database is unavailable, trying again: {exc}")
+            else:
+                if report.requeued or report.failed or report.resubmitted or not loop:
+                    prefix = "would have " if dry_run else ""
+                    self.stdout.write(f"{prefix}{report}")
             if not loop:
                 return
             time.sleep(interval)
