@@ -25,7 +25,9 @@ from django.core.files import File
 from yt_dlp.networking.exceptions import HTTPError, TransportError
 from yt_dlp.utils import ExtractorError, UnsupportedError
 
+from transcripts.models import Media
 from workers import netguard
+from workers.jobs import LeaseLost
 from workers.pipeline.audio import probe_media
 from workers.pipeline.errors import BlockedAddressError, DownloadError
 
@@ -37,6 +39,8 @@ FORMAT = "bestaudio[protocol~='^https?$']/best[protocol~='^https?$']"
 SOCKET_HANDLERS = ("Urllib", "Requests")
 PROGRESS_INTERVAL_S = 1.0
 RETRIES = 3
+# What a download sets on the Media row.
+DOWNLOADED_FIELDS = ("file", "size_bytes", "original_name", "duration_s", "has_video")
 
 
 @dataclass(frozen=True)
@@ -67,7 +71,8 @@ def download_media(media, on_progress=lambda percent: None):
     """Download `media.source_url` and store it as `media.file`, with the site's
     title, the size, duration and whether it has a picture. Raises DownloadError
     (BlockedAddressError for a refused address) with a message for the user;
-    nothing is stored then."""
+    nothing is stored then. Raises LeaseLost, keeping nothing either, when the
+    row was deleted during the download (its transcription deleted)."""
     limits = Limits.from_settings()
     with tempfile.TemporaryDirectory(prefix="speechsite-url-", dir=settings.FILE_UPLOAD_TEMP_DIR) as folder:
         downloaded = fetch(media.source_url, Path(folder), limits, on_progress)
@@ -80,7 +85,16 @@ def download_media(media, on_progress=lambda percent: None):
     media.original_name = downloaded.title[:255]
     media.duration_s = duration_s
     media.has_video = info.has_video
-    media.save()
+    save_downloaded(media)
+
+
+def save_downloaded(media):
+    # An UPDATE of the row if it still exists: save() would INSERT it again
+    # when the user deleted the transcription while it was downloading.
+    fields = {name: getattr(media, name) for name in DOWNLOADED_FIELDS}
+    if not Media.objects.filter(pk=media.pk).update(**fields):
+        media.delete_file()
+        raise LeaseLost()
 
 
 def fetch(url, folder, limits, on_progress=lambda percent: None):
@@ -143,6 +157,10 @@ def ytdlp_options(folder, limits, logger, progress):
         "noprogress": True,
         "logger": logger,
         "progress_hooks": [progress],
+        # ffmpeg never runs on the downloaded file here: the pipeline opens it
+        # behind its input guard (protocol and demuxer allow-lists).
+        "fixup": "never",
+        "postprocessors": [],
         "color": {"stdout": "no_color", "stderr": "no_color"},
     }
 
@@ -193,10 +211,11 @@ class ProgressHook:
     """yt-dlp progress hook: percent to `on_progress` about once a second, and a
     hard stop at `max_bytes` for downloads whose size was not announced."""
 
-    def __init__(self, on_progress, max_bytes, interval_s=PROGRESS_INTERVAL_S):
+    def __init__(self, on_progress, max_bytes, interval_s=PROGRESS_INTERVAL_S, clock=time.monotonic):
         self.on_progress = on_progress
         self.max_bytes = max_bytes
         self.interval_s = interval_s
+        self.clock = clock
         self.reported_at = None
 
     def __call__(self, status):
@@ -205,7 +224,7 @@ class ProgressHook:
             raise DownloadError(f"This file is larger than the limit of {format_bytes(self.max_bytes)}.")
         total_bytes = status.get("total_bytes") or status.get("total_bytes_estimate")
         finished = status.get("status") == "finished"
-        now = time.monotonic()
+        now = self.clock()
         if not finished and self.reported_at is not None and now - self.reported_at < self.interval_s:
             return
         percent = 100.0 if finished else min(100.0, 100.0 * downloaded_bytes / total_bytes) if total_bytes else None
