@@ -3,6 +3,8 @@ server (allowed through URL_ALLOWED_HOSTS in these tests only), stores the file
 as the job's media and transcribes it; failures end as `failed` with a message
 the user can act on, and nothing of a refused file stays on disk."""
 
+import os
+import shutil
 import socket
 
 import pytest
@@ -12,7 +14,7 @@ from yt_dlp.utils import ExtractorError
 from tests.speech import convert, with_video
 from transcripts.models import Media, Transcription
 from transcripts.queueing import start_attempt
-from transcripts.services import create_transcription
+from transcripts.services import create_transcription, delete_transcription
 from workers import fetch, jobs, netguard
 from workers.pipeline.errors import DownloadError
 
@@ -101,7 +103,8 @@ def test_mp3_link_is_downloaded_and_transcribed(
 
     stages = [stage for stage, _ in stages_seen if stage]
     assert stages[:2] == [Stage.DOWNLOADING, Stage.DECODING]
-    download_progress = [progress for stage, progress in stages_seen[1 : stages_seen.index((Stage.DECODING, 0.0))]]
+    downloading = stages_seen[1 : stages_seen.index((Stage.DECODING, 0.0))]
+    download_progress = [progress for stage, progress in downloading if progress is not None]  # not the title update
     assert download_progress[-1] == 100.0
 
     # A retry transcribes the stored file without downloading it again.
@@ -125,6 +128,16 @@ def test_mp4_link_is_downloaded_with_its_video_and_transcribed(owner, site, tiny
     assert transcription.media.has_video is True
     assert transcription.media.file.name.endswith(".mp4")
     assert open(transcription.media.file.path, "rb").read() == speech_mp4.read_bytes()
+
+
+@committed_db
+def test_link_longer_than_a_title_is_replaced_by_the_sites_title(owner, site, tiny_model, burst_worker):
+    """The provisional title is the link cut to 255 characters; it still counts as the link."""
+    url = site.url("/talks/quick-brown-fox.mp3?session=" + "x" * 300)
+    transcription = transcribe_url(owner, url, burst_worker)
+
+    assert transcription.status == Status.DONE, transcription.error
+    assert transcription.title == "quick-brown-fox"
 
 
 # Failures a user can act on ---------------------------------------------------
@@ -266,15 +279,80 @@ def media_server_on_loopback(start_server, speech_mp3):  # noqa: F811
     return server
 
 
-def test_progress_reaches_the_callback_about_once_a_second(site, tmp_path):
+def test_progress_reaches_the_callback_once_per_interval():
+    """The hook is called for every block yt-dlp writes; the database gets at most one write per interval."""
+    reported = []
+    now_s = [0.0]
+    hook = fetch.ProgressHook(reported.append, max_bytes=10**9, interval_s=1.0, clock=lambda: now_s[0])
+    for step in range(30):  # 3 s of blocks, a tenth of a second apart
+        now_s[0] = step / 10
+        hook({"status": "downloading", "downloaded_bytes": (step + 1) * 1000, "total_bytes": 100_000})
+    hook({"status": "finished", "downloaded_bytes": 100_000, "total_bytes": 100_000})
+
+    assert reported == [1.0, 11.0, 21.0, 100.0]  # at 0 s, 1 s, 2 s, and the end
+
+
+def test_progress_of_a_real_download_ends_at_100(site, tmp_path):
     reported = []
     limits = fetch.Limits(max_bytes=10**9, max_duration_s=3600, socket_timeout_s=5, allowed_hosts=("127.0.0.1",))
     downloaded = fetch.fetch(site.url("/talks/sea-shells.mp4"), tmp_path, limits, on_progress=reported.append)
 
     assert downloaded.title == "sea-shells"
     assert reported[-1] == 100.0
-    assert len(reported) <= 3  # a local download takes well under a second
-    assert all(0.0 <= percent <= 100.0 for percent in reported)
+    assert reported == sorted(reported) and all(0.0 <= percent <= 100.0 for percent in reported)
+
+
+def test_ytdlp_never_runs_ffmpeg_on_the_download(site, tmp_path, monkeypatch, speech_mp4):
+    """yt-dlp's fix-ups (here the one for a stretched picture) would hand the
+    file to ffmpeg outside the pipeline's input guard."""
+    calls = tmp_path / "ffmpeg-calls"
+    programs = tmp_path / "bin"
+    programs.mkdir()
+    for program in ("ffmpeg", "ffprobe"):
+        wrapper = programs / program
+        wrapper.write_text(f'#!/bin/sh\necho "$*" >> {calls}\nexec {shutil.which(program)} "$@"\n')
+        wrapper.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{programs}:{os.environ['PATH']}")
+    folder = tmp_path / "download"
+    folder.mkdir()
+    limits = fetch.Limits(max_bytes=10**9, max_duration_s=3600, socket_timeout_s=5, allowed_hosts=("127.0.0.1",))
+    options = fetch.ytdlp_options(folder, limits, fetch.CapturedLog(), fetch.ProgressHook(print, limits.max_bytes))
+    info = {
+        "id": "sea-shells",
+        "title": "sea-shells",
+        "url": site.url("/talks/sea-shells.mp4"),
+        "ext": "mp4",
+        "stretched_ratio": 2.0,
+        "extractor": "generic",
+        "extractor_key": "Generic",
+        "webpage_url": site.url("/talks/sea-shells.mp4"),
+    }
+
+    with fetch.SocketHandlersYoutubeDL(options) as ydl:
+        result = ydl.process_ie_result(info, download=True)
+
+    assert fetch.downloaded_path(result, folder).read_bytes() == speech_mp4.read_bytes()
+    ffmpeg_runs = calls.read_text().splitlines() if calls.exists() else []
+    assert [run for run in ffmpeg_runs if run != "-version"] == []
+
+
+@committed_db
+def test_transcription_deleted_during_the_download_leaves_no_row_and_no_file(
+    owner, site, media_root, temp_dir
+):
+    """save() would INSERT the deleted Media row again, and keep its file for nobody."""
+    transcription = create_transcription(owner, url=site.url("/talks/quick-brown-fox.mp3")).transcription
+    media = transcription.media
+
+    def delete_on_first_progress(percent):
+        if Transcription.objects.filter(pk=transcription.pk).exists():
+            delete_transcription(Transcription.objects.select_related("media").get(pk=transcription.pk))
+
+    with pytest.raises(jobs.LeaseLost):
+        fetch.download_media(media, on_progress=delete_on_first_progress)
+
+    assert not Media.objects.filter(pk=media.pk).exists()
+    assert stored_files(media_root) == [] and list(temp_dir.iterdir()) == []
 
 
 def test_unreachable_server_is_a_network_failure(settings, tmp_path):
