@@ -36,10 +36,14 @@ class Created:
     queued: bool  # False when Redis was unreachable: the row waits for the reaper
 
 
+class TooManyUnfinishedJobs(RequestRefused):
+    """The per-user limit on queued and running jobs (the API answers 429)."""
+
+
 def check_can_start_job(owner):
     unfinished = Transcription.objects.owned_by(owner).unfinished().count()
     if unfinished >= settings.MAX_UNFINISHED_JOBS_PER_USER:
-        raise RequestRefused(
+        raise TooManyUnfinishedJobs(
             f"You already have {unfinished} transcriptions waiting or running, the most allowed at once. "
             "Please wait for some of them to finish (or cancel one) and try again."
         )

@@ -131,16 +131,17 @@ def check_can_start_job(user):
     """The per-user limit on unfinished jobs, as a 429."""
     try:
         services.check_can_start_job(user)
-    except services.RequestRefused as exc:
+    except services.TooManyUnfinishedJobs as exc:
         raise TooManyJobs(exc.message) from exc
 
 
 def create_transcription(request, **options):
     """services.create_transcription for an API request; its refusals become 400,
     the per-user limit on unfinished jobs 429."""
-    check_can_start_job(request.user)
     try:
         return services.create_transcription(request.user, **options).transcription
+    except services.TooManyUnfinishedJobs as exc:
+        raise TooManyJobs(exc.message) from exc
     except services.RequestRefused as exc:
         raise invalid(exc.message, exc.field, code="refused") from exc
 
