@@ -1,7 +1,7 @@
 """Pages and actions for signed-in users. Every object view starts with the
 owner-scoped lookup; state changes are POST only (CSRF-checked)."""
 
-import mimetypes
+from pathlib import PurePath
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -23,6 +23,25 @@ from .subtitles import CueOptions
 from .uploads import upload_errors
 
 HISTORY_PAGE_SIZE = 25
+# The media response's type comes from this list only: the stored suffix is the
+# client's, and a valid MP3 named page.html must never be served as a page.
+# Anything else is application/octet-stream, which Chromium's player reads too.
+MEDIA_TYPES = {
+    ".aac": "audio/aac",
+    ".flac": "audio/flac",
+    ".m4a": "audio/mp4",
+    ".m4v": "video/mp4",
+    ".mkv": "video/x-matroska",
+    ".mov": "video/quicktime",
+    ".mp3": "audio/mpeg",
+    ".mp4": "video/mp4",
+    ".oga": "audio/ogg",
+    ".ogg": "audio/ogg",
+    ".opus": "audio/ogg",
+    ".wav": "audio/wav",
+    ".weba": "audio/webm",
+    ".webm": "video/webm",
+}
 QUEUE_UNAVAILABLE = (
     "The job queue is unavailable right now; your file is saved and will be queued "
     "automatically (or press Retry)."
@@ -186,8 +205,11 @@ def media(request, pk):
     stored = transcription.media.file
     if not stored:
         raise Http404("This media has not been downloaded yet.")
-    content_type = mimetypes.guess_type(stored.name)[0] or "application/octet-stream"
-    return ranged_file_response(request, stored.storage, stored.name, content_type)
+    content_type = MEDIA_TYPES.get(PurePath(stored.name).suffix.lower(), "application/octet-stream")
+    response = ranged_file_response(request, stored.storage, stored.name, content_type)
+    # Opened as a page anyway (a browser that sniffs despite nosniff), it runs nothing.
+    response["Content-Security-Policy"] = "sandbox"
+    return response
 
 
 def download_name(title, fmt):
