@@ -265,6 +265,7 @@ def test_history_is_newest_first_with_links(signed_in, owner):
     assert page.index("newer talk") < page.index("older talk")
     assert newer.get_absolute_url() in page
     assert reverse("transcripts:download", args=[newer.pk - 1, "srt"]) in page
+    assert newer.download_url("srt") not in page and newer.download_url("txt") not in page  # not done yet
 
 
 def test_history_empty_state_says_what_to_do(signed_in):
@@ -452,6 +453,21 @@ def test_subtitle_options_on_the_download(signed_in, owner):
     assert all(len(cue.content) <= 12 for cue in narrow)
     assert signed_in.get(transcription.download_url("srt"), {"max_chars": "lots"}).status_code == 400
     assert signed_in.get(transcription.download_url("srt"), {"max_cue_s": "0"}).status_code == 400
+
+
+@pytest.mark.parametrize("status", [Status.QUEUED, Status.RUNNING, Status.FAILED, Status.CANCELED])
+def test_downloads_of_an_unfinished_or_failed_job_are_refused(signed_in, owner, status):
+    """Its segments are partial: a download would pass them off as the transcript."""
+    transcription = make_transcription(owner, status=status, texts=["only the first part"])
+    for fmt in ("txt", "srt", "vtt", "json"):
+        response = signed_in.get(transcription.download_url(fmt))
+        assert response.status_code == 409
+        assert response["Content-Type"].startswith("text/plain")
+        assert response.content.decode() == f"The transcript is not ready: the job is {status.label.lower()}."
+        assert "Content-Disposition" not in response
+    page = signed_in.get(transcription.get_absolute_url()).content.decode()
+    assert "only the first part" in page
+    assert transcription.download_url("srt") not in page
 
 
 def test_unknown_download_format_is_404(signed_in, owner):

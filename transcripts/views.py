@@ -231,6 +231,13 @@ def download(request, pk, fmt):
     transcription = get_own_transcription(request, pk)
     if fmt not in exports.FORMATS:
         raise Http404("Unknown format.")
+    if transcription.status != Transcription.Status.DONE:
+        # As the API answers: partial segments must not pass for the transcript.
+        return HttpResponse(
+            f"The transcript is not ready: the job is {transcription.get_status_display().lower()}.",
+            status=409,
+            content_type="text/plain; charset=utf-8",
+        )
     try:
         options = cue_options(request)
     except ValueError as exc:
