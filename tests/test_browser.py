@@ -3,21 +3,25 @@ a real worker process: sign up, upload, watch the progress, play from a
 segment, correct it, download the subtitles, search, and stay private."""
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import srt
+from django.db import connections
 from django.test import override_settings
 from playwright.sync_api import expect, sync_playwright
 
 from tests import browser
 from tests.worker_process import start_stalling_worker, stop_worker
 from tests.speech import SENTENCES, make_speech
+from tests.web_factory import make_transcription
 from transcripts.models import Segment, Transcription
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "a-long-browser-password-42"
 EDITED_TEXT = "zebra crossing corrected"
+POLL_MS = 1500  # static/js/transcript.js
 
 
 @pytest.fixture(scope="module")
@@ -49,6 +53,28 @@ def sign_up(page, base_url, username):
     page.fill("input[name=password2]", PASSWORD)
     page.click("form.card button[type=submit]")
     expect(page).to_have_url(f"{base_url}/new/")
+
+
+def sign_in(page, base_url, username, password):
+    page.goto(f"{base_url}/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("form.card button[type=submit]")
+    expect(page).to_have_url(f"{base_url}/")
+
+
+def in_thread(function, *args):
+    """An ORM call while Playwright's event loop runs in this thread, where
+    Django refuses it: made from another thread, which closes its connection."""
+
+    def run():
+        try:
+            return function(*args)
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(run).result()
 
 
 def percent_and_status(page):
@@ -229,3 +255,53 @@ def test_sign_up_upload_follow_correct_download_and_stay_private(site_server, ti
     assert transcription.status == Transcription.Status.DONE and transcription.title == "Browser talk"
     edited = Segment.objects.get(transcription=transcription, index=1)
     assert edited.text == EDITED_TEXT and edited.original_text != EDITED_TEXT
+
+
+def test_job_page_keyboard_edit_refusals_and_a_job_deleted_elsewhere(site_server, owner, password):
+    done = make_transcription(owner, title="Finished talk", texts=("first words", "second words"))
+    running = make_transcription(owner, title="Running talk", status=Transcription.Status.RUNNING, texts=("partial",))
+    base_url = site_server.url
+    with sync_playwright() as playwright:
+        chromium = browser.launch_chromium(playwright)
+        try:
+            context = chromium.new_context(viewport=browser.DESKTOP)
+            page = context.new_page()
+            sign_in(page, base_url, owner.username, password)
+
+            # A running job's segments are replaced when it ends: no edit links yet.
+            status_requests = []
+            page.on("request", lambda request: "status.json" in request.url and status_requests.append(request.url))
+            page.goto(base_url + running.get_absolute_url())
+            expect(page.locator("#segment-0 .text")).to_have_text("partial")
+            expect(page.locator("#segment-0 .edit-link")).to_be_hidden()
+
+            # Deleted in another tab: the page says so and stops asking.
+            other_tab = context.new_page()
+            other_tab.goto(base_url + running.get_absolute_url() + "delete/")
+            other_tab.click("form.actions button.danger")
+            expect(page.locator("#job-stage")).to_contain_text("no longer exists")
+            polls_seen = len(status_requests)
+            page.wait_for_timeout(2 * POLL_MS + 500)
+            assert len(status_requests) == polls_seen
+
+            # Keys pressed on a focused control are the control's: Space opens
+            # "Rename" and leaves the player alone.
+            page.goto(base_url + done.get_absolute_url())
+            page.locator("details.edit-title summary").focus()
+            page.keyboard.press("Space")
+            expect(page.locator("details.edit-title")).to_have_attribute("open", "")
+            assert page.evaluate("() => document.getElementById('player').paused")
+
+            # A refused save shows the server's reason beside the segment.
+            page.locator("#segment-0 .edit-link").click()
+            in_thread(lambda: Transcription.objects.filter(pk=done.pk).update(status=Transcription.Status.RUNNING))
+            page.locator("#segment-0 textarea").fill("an edit the job would overwrite")
+            page.locator("#segment-0 button[type=submit]").click()
+            expect(page.locator("#segment-0 .editor-error")).to_have_text(
+                "Segments can be edited once the transcription has finished."
+            )
+        finally:
+            chromium.close()
+
+    assert not Transcription.objects.filter(pk=running.pk).exists()
+    assert Segment.objects.get(transcription=done, index=0).text == "first words"

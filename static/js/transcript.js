@@ -59,10 +59,26 @@
     }
   }
 
+  function stopFollowing(message) {
+    job.dataset.unfinished = "false";
+    document.getElementById("job-stage").textContent = message;
+    document.getElementById("job-eta").textContent = "";
+  }
+
   async function poll() {
     const url = job.dataset.statusUrl + "?known=" + list.children.length;
     try {
       const response = await fetch(url, { headers: { Accept: "application/json" } });
+      // Deleted elsewhere (404), refused (403) or signed out (sent to the
+      // sign-in page): asking again would never get another answer.
+      if (response.status === 404 || response.status === 403) {
+        stopFollowing("This transcription no longer exists. It may have been deleted in another window.");
+        return;
+      }
+      if (response.redirected) {
+        stopFollowing("You have been signed out. Sign in again to follow this transcription.");
+        return;
+      }
       if (response.ok) {
         const state = await response.json();
         showState(state);
@@ -155,7 +171,10 @@
 
     document.addEventListener("keydown", (event) => {
       if (event.ctrlKey || event.metaKey || event.altKey) return;
-      if (event.target.closest("input, textarea, select, [contenteditable=true]")) return;
+      // Keys typed into a field, or pressing a focused button, link or control,
+      // are theirs: Space must still press a button for keyboard users.
+      if (event.target.isContentEditable) return;
+      if (event.target.closest("input, textarea, select, button, a, summary, audio, video")) return;
       if (event.key === " ") {
         event.preventDefault();
         if (player.paused) player.play().catch(() => {});
@@ -171,14 +190,47 @@
   }
 
   // ---- edit in place ----
+  async function errorMessage(response) {
+    // The server explains a refusal ({"errors": {"text": ["..."]}}); other
+    // failures (an expired session, a server error) come back as HTML.
+    try {
+      const errors = (await response.json()).errors;
+      const messages = Object.values(errors).flat();
+      if (messages.length) return messages.join(" ");
+    } catch (error) {
+      // not JSON: fall through to the generic message
+    }
+    return "Not saved (the server answered " + response.status + "). Reload the page and try again.";
+  }
+
   async function post(url, body) {
-    const response = await fetch(url, {
-      method: "POST",
-      headers: { Accept: "application/json", "X-CSRFToken": csrfToken },
-      body: body,
-    });
-    if (!response.ok) throw new Error("not saved");
+    let response;
+    try {
+      response = await fetch(url, {
+        method: "POST",
+        headers: { Accept: "application/json", "X-CSRFToken": csrfToken },
+        body: body,
+      });
+    } catch (error) {
+      throw new Error("Not saved: the server could not be reached. Try again.");
+    }
+    if (response.redirected) {
+      throw new Error("Not saved: you have been signed out. Sign in again in another tab, then save.");
+    }
+    if (!response.ok) throw new Error(await errorMessage(response));
     return response.json();
+  }
+
+  function showSaveError(form, error) {
+    form.classList.add("has-errors");
+    let message = form.querySelector(".editor-error");
+    if (!message) {
+      message = document.createElement("p");
+      message.className = "error-message editor-error";
+      message.setAttribute("role", "alert");
+      form.append(message);
+    }
+    message.textContent = error.message;
   }
 
   function closeEditor(segment, text) {
@@ -210,9 +262,13 @@
       revert.className = "secondary revert";
       revert.textContent = "Revert to the original";
       revert.addEventListener("click", async () => {
-        const saved = await post(editUrl + "revert/", new FormData());
-        segment.classList.toggle("edited", saved.edited);
-        closeEditor(segment, saved.text);
+        try {
+          const saved = await post(editUrl + "revert/", new FormData());
+          segment.classList.toggle("edited", saved.edited);
+          closeEditor(segment, saved.text);
+        } catch (error) {
+          showSaveError(form, error);
+        }
       });
       form.append(revert);
     }
@@ -224,7 +280,7 @@
         segment.classList.toggle("edited", saved.edited);
         closeEditor(segment, saved.text);
       } catch (error) {
-        form.classList.add("has-errors");
+        showSaveError(form, error);
       }
     });
     text.hidden = true;
@@ -235,7 +291,7 @@
 
   list.addEventListener("click", (event) => {
     const link = event.target.closest(".edit-link");
-    if (!link) return;
+    if (!link || list.dataset.editable !== "true") return;
     event.preventDefault();
     openEditor(link.closest(".segment"), link.getAttribute("href"));
   });
