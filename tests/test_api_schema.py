@@ -41,8 +41,8 @@ def test_generated_requests_get_no_500_and_conforming_responses(live_api, owner)
 
 def test_responses_for_an_existing_job_match_the_schema(live_api, owner, stranger):
     transcription = make_transcription(owner, title="A talk", texts=("hello there", "general kenobi"))
-    schema = schemathesis.openapi.from_url(f"{live_api.url}/api/schema/")
     headers = bearer(issue_token(owner))
+    schema = schemathesis.openapi.from_url(f"{live_api.url}/api/schema/", headers=headers)
     pk = {"id": transcription.pk}
 
     def call(path, method, expected_status, **parts):

@@ -1,17 +1,48 @@
 """The OpenAPI schema (drf-spectacular) and a plain documentation page made from
 it on the server: no JavaScript and nothing loaded from a CDN."""
 
+import functools
+
+from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.views import SpectacularAPIView
-from rest_framework.permissions import AllowAny
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+
+from .auth import BearerTokenAuthentication
+from .base import api_exception_handler
 
 METHODS = ("get", "post", "put", "patch", "delete")
 
 
+@functools.cache
+def generated_schema():
+    """The schema depends on the code only, and takes a third of a second to
+    generate: once per process. Shared, so read it, never change it."""
+    return SchemaGenerator().get_schema(request=None, public=True)
+
+
 class Schema(SpectacularAPIView):
-    authentication_classes = []
-    permission_classes = [AllowAny]
+    """For signed-in people (their session) and API clients (their token) only,
+    like every page but sign-in and sign-up."""
+
+    # Bearer first: its WWW-Authenticate header makes a refusal a 401.
+    authentication_classes = [BearerTokenAuthentication, SessionAuthentication]
+    permission_classes = [IsAuthenticated]
+
+    def get(self, request, *args, **kwargs):
+        return Response(generated_schema())
+
+    def get_exception_handler(self):
+        return api_exception_handler
+
+    def handle_exception(self, exc):
+        # A refusal in the API's JSON error shape, not dressed as an OpenAPI document.
+        self.request.accepted_renderer, self.request.accepted_media_type = JSONRenderer(), JSONRenderer.media_type
+        return super().handle_exception(exc)
 
 
 def operations(schema):
@@ -59,8 +90,9 @@ def request_fields(schema, operation):
     return []
 
 
+@login_required
 def docs_page(request):
-    schema = SchemaGenerator().get_schema(request=None, public=True)
+    schema = generated_schema()
     context = {
         "info": schema["info"],
         "operations": list(operations(schema)),
