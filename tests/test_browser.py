@@ -12,9 +12,9 @@ from django.test import override_settings
 from playwright.sync_api import expect, sync_playwright
 
 from tests import browser
-from tests.worker_process import start_stalling_worker, stop_worker
 from tests.speech import SENTENCES, make_speech
 from tests.web_factory import make_transcription
+from tests.worker_process import start_stalling_worker, stop_worker
 from transcripts.models import Segment, Transcription
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]

@@ -16,9 +16,9 @@ from rq.job import Job
 
 from . import exports, progress, queueing, services
 from .forms import NewTranscriptionForm, SegmentTextForm, TitleForm
-from .rendered import render_transcript, segment_list
 from .models import Segment, Transcription
 from .ranges import ranged_file_response
+from .rendered import render_transcript, segment_list
 from .subtitles import CueOptions
 from .uploads import upload_errors
 
