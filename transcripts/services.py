@@ -172,4 +172,6 @@ def delete_transcription(transcription):
         transcription.cancel()  # a running attempt loses its lease and stops writing
         transcription.delete()
         if not media.transcriptions.exists():
+            # A URL job may have stored its download since `media` was loaded.
+            media.refresh_from_db(fields=["file"])
             media.delete()  # its file goes once this commits (models.delete_media_file)
