@@ -97,6 +97,8 @@ DATA_DIR = Path(env("DATA_DIR", str(BASE_DIR / "var")))
 SQLITE_URL = f"sqlite:///{DATA_DIR / 'db.sqlite3'}"
 DATABASES = {"default": dj_database_url.parse(env("DATABASE_URL", SQLITE_URL), conn_max_age=60)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A fresh checkout has no var/ yet; SQLite creates the file, not its folder.
+    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     # Workers and the web process write the same file: wait for locks instead of
     # failing at once, and let readers go on while a worker writes.
     DATABASES["default"]["OPTIONS"] = {
