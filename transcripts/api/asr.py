@@ -154,7 +154,12 @@ class Asr(ApiView):
     def post(self, request, token=None):
         options = read_options(request)
         upload = audio_upload(request, options["encode"])
-        transcription = create_transcription(request, upload=upload, requested_model="whisper-asr-webservice")
+        try:
+            transcription = create_transcription(request, upload=upload, requested_model="whisper-asr-webservice")
+        finally:
+            # The WAV made from raw PCM is no request file, so Django would not
+            # close it; its temporary file may have been moved into storage.
+            upload.close()
         finished_or_error(wait_for_job(transcription))
         output = options["output"]
         headers = {
