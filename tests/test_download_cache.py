@@ -50,3 +50,18 @@ def test_segments_of_a_running_job_cannot_be_edited(client, owner):
 
     assert response.status_code == 409
     assert transcription.segments.get().text == "partial text"
+
+
+def test_download_query_count_does_not_grow_with_segments(client, owner):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(owner)
+    counts = {}
+    for segment_count in (3, 300):
+        transcription = make_transcription(owner, texts=[f"words of part {i}" for i in range(segment_count)])
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(transcription.download_url("srt"))  # not cached yet: rendered
+        assert response.status_code == 200
+        counts[segment_count] = len(queries)
+    assert counts[3] == counts[300] <= 5
