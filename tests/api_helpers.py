@@ -26,6 +26,17 @@ def bearer(token):
     return {"Authorization": f"Bearer {token}"}
 
 
+@pytest.fixture(scope="session")
+def short_speech(tmp_path_factory):
+    return make_short_speech(tmp_path_factory.mktemp("short-speech"))
+
+
+@pytest.fixture
+def token(owner):
+    """An API token of the `owner` fixture."""
+    return issue_token(owner)
+
+
 def make_short_speech(folder):
     """About 5 s of generated speech: two short sentences and a pause."""
     from tests.conftest import require_tools

@@ -9,18 +9,13 @@ import pytest
 import requests
 import srt
 
-from tests.api_helpers import issue_token, make_short_speech, worker_process
+from tests.api_helpers import issue_token, worker_process
 from transcripts import exports
 from transcripts.models import Transcription
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 Status = Transcription.Status
-
-
-@pytest.fixture(scope="session")
-def short_speech(tmp_path_factory):
-    return make_short_speech(tmp_path_factory.mktemp("short-speech"))
 
 
 def raw_pcm(path):

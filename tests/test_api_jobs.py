@@ -10,7 +10,7 @@ import srt
 import webvtt
 from django.urls import reverse
 
-from tests.api_helpers import bearer, issue_token, make_short_speech
+from tests.api_helpers import bearer, issue_token
 from tests.web_factory import make_transcription, wav_bytes
 from transcripts import exports
 from transcripts.models import ApiToken, Media, Transcription
@@ -18,16 +18,6 @@ from transcripts.models import ApiToken, Media, Transcription
 pytestmark = pytest.mark.django_db(transaction=True)
 
 Status = Transcription.Status
-
-
-@pytest.fixture(scope="session")
-def short_speech(tmp_path_factory):
-    return make_short_speech(tmp_path_factory.mktemp("short-speech"))
-
-
-@pytest.fixture
-def token(owner):
-    return issue_token(owner)
 
 
 @pytest.fixture

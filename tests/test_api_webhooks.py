@@ -13,7 +13,7 @@ from django.urls import reverse
 from rq.job import Job, JobStatus
 from rq.registry import ScheduledJobRegistry
 
-from tests.api_helpers import bearer, issue_token, make_short_speech
+from tests.api_helpers import bearer
 from transcripts.api.webhooks import (
     DELIVERY_HEADER,
     EVENT_HEADER,
@@ -26,16 +26,6 @@ from transcripts.models import Transcription, WebhookSecret
 pytestmark = pytest.mark.django_db(transaction=True)
 
 Status = Transcription.Status
-
-
-@pytest.fixture(scope="session")
-def short_speech(tmp_path_factory):
-    return make_short_speech(tmp_path_factory.mktemp("short-speech"))
-
-
-@pytest.fixture
-def token(owner):
-    return issue_token(owner)
 
 
 def create_job(client, token, audio_path, webhook_url):

@@ -7,7 +7,7 @@ from pydub.silence import detect_silence
 
 from tests.conftest import require_tools
 from tests.speech import SENTENCES, convert, make_speech, with_video
-from workers.pipeline import SplitOptions, Span, chunk_spans, decode_audio, find_silences, plan_cuts
+from workers.pipeline import Span, SplitOptions, chunk_spans, decode_audio, find_silences, plan_cuts
 from workers.pipeline.cuts import silence_cut_points
 from workers.pipeline.silence import merged_ranges
 
