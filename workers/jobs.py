@@ -202,9 +202,9 @@ def transcribe(transcription_id, lease):
     except PipelineError as exc:
         attempt.fail(str(exc))
         raise
-    except Exception as exc:
+    except Exception:
         attempt.fail(UNEXPECTED_ERROR, traceback.format_exc())
-        raise exc
+        raise
     return "done"
 
 
