@@ -11,8 +11,8 @@ last line is one JSON object for tracking runs.
 """
 
 import argparse
-import os
 import json
+import os
 import random
 import resource
 import subprocess
@@ -54,7 +54,7 @@ def rss_mb():
 
 def generated_speech(minutes):
     """A `minutes`-long 44.1 kHz stereo mp3 of sentences with 0.2–2.5 s pauses."""
-    from tests.speech import SENTENCES, convert, make_speech
+    from testkit.speech import SENTENCES, convert, make_speech
 
     target = CACHE_DIR / f"speech-{minutes:g}min.mp3"
     if target.exists():
@@ -77,7 +77,7 @@ def large_random_model():
     import torch
     from transformers import HubertConfig, HubertForCTC
 
-    from tests.tiny_model import character_processor
+    from testkit.tiny_models import character_processor
 
     folder = CACHE_DIR / "hubert-large-random"
     if (folder / "config.json").exists():
@@ -126,16 +126,16 @@ def write_warm_up_wav(path):
 
 
 def run_ours(path, model_dir, precision):
-    from workers.pipeline import SAMPLE_RATE, SplitOptions, decode_audio, find_silences, load_recognizer
+    from workers.pipeline import SAMPLE_RATE, SplitOptions, decode_audio, find_silences, load_ctc_engine
     from workers.pipeline.cuts import chunk_spans, plan_cuts
 
     started = time.perf_counter()
-    recognizer = load_recognizer(str(model_dir), precision)
+    engine = load_ctc_engine(str(model_dir), precision)
     load_s = time.perf_counter() - started
     model_rss_mb = rss_mb()
-    recognizer.transcribe([warm_up_audio()], [0.0])  # first-call costs belong to the worker's start, not a file
+    engine.transcribe([warm_up_audio()], [0.0])  # first-call costs belong to the worker's start, not a file
     timings = {}
-    time_model_forward(recognizer.model, timings)
+    time_model_forward(engine.model, timings)
     options = SplitOptions()
 
     # The stages of workers.pipeline.run.transcribe_file, timed one by one.
@@ -151,12 +151,12 @@ def run_ours(path, model_dir, precision):
     chunks = [audio[round(s.start_s * SAMPLE_RATE) : round(s.end_s * SAMPLE_RATE)] for s in spans]
     timings["plan"] = time.perf_counter() - started
     started = time.perf_counter()
-    segments = recognizer.transcribe(chunks, [s.start_s for s in spans])
+    segments = engine.transcribe(chunks, [s.start_s for s in spans])
     timings["recognise (model + features + CTC)"] = time.perf_counter() - started
     return {
         "audio_s": duration_s,
         "chunks": len(segments),
-        "runtime": f"{recognizer.runtime.device} {recognizer.runtime.precision}",
+        "runtime": f"{engine.runtime.device} {engine.runtime.precision}",
         "load_s": load_s,
         "model_rss_mb": model_rss_mb,
         "timings": timings,

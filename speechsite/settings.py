@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "transcripts",
+    "workers",
 ]
 
 MIDDLEWARE = [
@@ -174,6 +175,10 @@ RQ_SHOW_ADMIN_LINK = True
 # The speech model and how jobs run.
 STT_MODEL = env("STT_MODEL", "facebook/hubert-large-ls960-ft")
 STT_PRECISION = env("STT_PRECISION", "auto")  # auto | fp32 | bf16 | fp16 | int8
+# CPU threads for the model (empty: the cores the worker may use), and how much
+# memory one CPU batch of chunks may take.
+STT_THREADS = int(env("STT_THREADS", "0")) or None
+STT_CPU_BATCH_MB = float(env("STT_CPU_BATCH_MB", "512"))
 SPLIT_MIN_SPACE_S = float(env("SPLIT_MIN_SPACE_S", "25"))
 SPLIT_MAX_SPACE_S = float(env("SPLIT_MAX_SPACE_S", "45"))
 # A job may run this many seconds per second of media, plus a fixed allowance

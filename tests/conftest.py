@@ -8,12 +8,12 @@ import pytest
 import redis
 from django.conf import settings
 
-from tests.tiny_model import save_tiny_model
+from testkit.tiny_models import save_tiny_model
 
 SHARED_SPEECH = Path(__file__).resolve().parent.parent.parent / "shared" / "testdata" / "speech"
 TEST_DB_MARKER = "speechsite:test-database"
 # Fixtures shared by several test modules: live servers, webhook receivers.
-pytest_plugins = ["tests.api_helpers", "tests.http_fixtures"]
+pytest_plugins = ["tests.support.api_helpers", "tests.support.http_fixtures"]
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -97,7 +97,7 @@ def require_tools():
 @pytest.fixture(scope="session")
 def speech_wav(tmp_path_factory):
     """About 12 s of generated speech: three sentences with 1.5 s pauses."""
-    from tests.speech import SENTENCES, make_speech
+    from testkit.speech import SENTENCES, make_speech
 
     require_tools()
     path, _, _ = make_speech(tmp_path_factory.mktemp("speech"), SENTENCES[:3], pause_s=1.5)

@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
-from . import queueing
+from . import services
 from .models import Media, Segment, Transcription
 
 
@@ -41,21 +41,23 @@ class TranscriptionAdmin(admin.ModelAdmin):
     ]
     exclude = ["error_detail"]
     inlines = [SegmentInline]
-    actions = ["requeue", "cancel"]
+    actions = ["retry", "cancel"]
 
     @admin.display(description="Traceback")
     def error_traceback(self, transcription):
         return format_html("<pre style='white-space: pre-wrap'>{}</pre>", transcription.error_detail or "–")
 
-    @admin.action(description="Requeue the selected failed or canceled transcriptions")
-    def requeue(self, request, queryset):
-        queued, unavailable = 0, 0
-        for transcription in queryset.filter(status__in=Transcription.RETRYABLE):
+    @admin.action(description="Retry the selected transcriptions (as their owners' Retry button does)")
+    def retry(self, request, queryset):
+        queued, unavailable, refused = 0, 0, []
+        for transcription in queryset.select_related("media", "owner"):
             try:
-                queueing.start_attempt(transcription)
-                queued += 1
-            except queueing.QueueUnavailable:
-                unavailable += 1
+                retried = services.retry(transcription)
+            except services.RequestRefused as refusal:
+                refused.append(f"#{transcription.pk}: {refusal.message}")
+                continue
+            queued += retried.queued
+            unavailable += not retried.queued
         self.message_user(request, f"{queued} transcription(s) queued again.", messages.SUCCESS)
         if unavailable:
             self.message_user(
@@ -63,6 +65,8 @@ class TranscriptionAdmin(admin.ModelAdmin):
                 f"{unavailable} kept as queued: Redis is unreachable; they are queued when it is back.",
                 messages.WARNING,
             )
+        if refused:
+            self.message_user(request, "Not retried: " + " ".join(refused), messages.ERROR)
 
     @admin.action(description="Cancel the selected queued or running transcriptions")
     def cancel(self, request, queryset):

@@ -19,6 +19,10 @@ from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 
+from timedtext import Segment as TimedSegment
+from timedtext import Transcript, Word
+from timedtext.words import words_for_text
+
 
 def media_upload_path(media, filename):
     # Never the client's name or path: a generated name cannot traverse or
@@ -171,7 +175,15 @@ class Transcription(models.Model):
     def full_text(self):
         return " ".join(segment.text for segment in self.segments.all() if segment.text)
 
-    def start_new_attempt(self):
+    def transcript(self, segments=None):
+        """The finished transcript as timedtext renders it (`segments`: rows
+        already loaded, else all of them)."""
+        rows = self.segments.all() if segments is None else segments
+        return Transcript(
+            segments=tuple(row.timed() for row in rows), duration_s=self.duration_s or 0.0, title=self.title
+        )
+
+    def new_attempt(self):
         """Give the job a fresh lease; an older attempt still running loses its right to write."""
         self.attempt += 1
         self.lease = uuid.uuid4()
@@ -207,7 +219,7 @@ class Segment(models.Model):
     end_s = models.FloatField()
     text = models.TextField(blank=True)
     original_text = models.TextField(blank=True)
-    # [{"word": str, "start": seconds, "end": seconds}, ...], times absolute.
+    # The words the model heard, as timedtext.Word.as_dict(): times absolute.
     words = models.JSONField(default=list, blank=True)
 
     class Meta:
@@ -222,6 +234,16 @@ class Segment(models.Model):
     @property
     def is_edited(self):
         return self.text != self.original_text
+
+    def timed(self, with_words=True):
+        """This segment as a timedtext.Segment: the words of its text, timed by
+        the one rule for edited text (timedtext/words.py). Without words, the
+        `words` column is not read (it may be deferred)."""
+        words = ()
+        if with_words:
+            heard = tuple(Word.from_dict(word) for word in self.words or ())
+            words = words_for_text(self.text, heard, self.start_s, self.end_s)
+        return TimedSegment(start_s=self.start_s, end_s=self.end_s, text=self.text, words=words, edited=self.is_edited)
 
 
 def new_api_token():

@@ -1,17 +1,22 @@
 """Putting transcriptions on the RQ queue, from the web process.
 
-The web process never imports the pipeline (torch): jobs are enqueued by their
-dotted path. When Redis cannot be reached the row stays queued and the job is
-put on the queue later by `manage.py reap_jobs` (see transcripts/reaper.py).
+The words: an *attempt* is one try at a job, with its own lease and RQ job id
+(`Transcription.new_attempt`); `enqueue` puts the current attempt on the queue.
+transcripts.services decides when a job gets a new attempt (a new job, a
+person's retry); the reaper (workers/reaper.py) when a worker died.
+
+The web process never imports the worker side (torch): jobs are enqueued by
+their dotted path. When Redis cannot be reached the row stays queued and the
+reaper enqueues it later.
 """
 
 import logging
 
 import django_rq
 from django.conf import settings
-from django.db import transaction
 from redis.exceptions import RedisError
 from rq import Callback
+from rq.job import Job
 
 from .models import Transcription
 
@@ -40,8 +45,8 @@ def job_timeout_s(transcription):
     return int(settings.JOB_TIMEOUT_BASE_S + settings.JOB_TIMEOUT_FACTOR * duration_s)
 
 
-def submit(transcription):
-    """Queue the current attempt of a committed transcription.
+def enqueue(transcription):
+    """Put the current attempt of a committed transcription on the queue.
 
     Raises QueueUnavailable when Redis is down; the row is kept as queued.
     """
@@ -62,27 +67,6 @@ def submit(transcription):
         raise QueueUnavailable("The job queue is unavailable right now.") from exc
 
 
-def start_attempt(transcription):
-    """Give a new or retried transcription a new attempt (new lease, new RQ job
-    id) and queue it. A person's retry: the count of worker deaths starts again.
-
-    Raises QueueUnavailable when Redis is down; the attempt stays queued in the
-    database and the reaper submits it when Redis is back.
-    """
-    with transaction.atomic():
-        locked = Transcription.objects.select_for_update().get(pk=transcription.pk)
-        if locked.attempt and locked.status in Transcription.UNFINISHED:
-            # Already queued or running again (a double click, two tabs): taking
-            # the lease now would throw the current attempt's work away.
-            transcription.refresh_from_db()
-            return
-        locked.start_new_attempt()
-        locked.worker_deaths = 0
-        locked.save()
-    transcription.refresh_from_db()
-    submit(transcription)
-
-
 def position_in_queue(transcription):
     """1-based place of a queued job in the RQ queue, or None when unknown."""
     if transcription.status != Transcription.Status.QUEUED or not transcription.rq_job_id:
@@ -95,3 +79,14 @@ def position_in_queue(transcription):
         return job_ids.index(transcription.rq_job_id) + 1
     except ValueError:
         return None
+
+
+def lost_by_queue(transcription, position=None):
+    """Queued in the database but not on the RQ queue: Redis was down when it was
+    enqueued (or lost its data). `position`: position_in_queue, when known."""
+    if transcription.status != Transcription.Status.QUEUED or position is not None:
+        return False
+    try:
+        return not Job.exists(transcription.rq_job_id, connection=get_transcribe_queue().connection)
+    except RedisError:
+        return True

@@ -1,5 +1,6 @@
-"""Creating and queueing transcriptions: the one place that does it, for the web
-form and the API alike. No request objects here: arguments in, rows out."""
+"""Creating, retrying and deleting transcriptions: the one place that does it,
+for the pages, the API and the admin alike. No request objects here: arguments
+in, rows out; refusals are RequestRefused with a message for the person."""
 
 import shutil
 import tempfile
@@ -12,11 +13,11 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
 
-from workers import netguard
+from guards import netguard
+from guards.media import MediaError, probe_speech_media
 
 from . import queueing
 from .models import Media, Transcription
-from .probe import ProbeError, probe_file
 from .uploads import too_large_message
 
 
@@ -31,13 +32,17 @@ class RequestRefused(ValueError):
 
 
 @dataclass(frozen=True)
-class Created:
+class Queued:
     transcription: Transcription
     queued: bool  # False when Redis was unreachable: the row waits for the reaper
 
 
 class TooManyUnfinishedJobs(RequestRefused):
     """The per-user limit on queued and running jobs (the API answers 429)."""
+
+
+class NotRetryable(RequestRefused):
+    """Only failed or canceled jobs (and queued ones the queue lost) can be retried (the API answers 409)."""
 
 
 def check_can_start_job(owner):
@@ -93,8 +98,8 @@ def probe_upload(upload):
         raise RequestRefused(too_large_message(), "file")
     with local_copy(upload) as path:
         try:
-            return probe_file(path)
-        except ProbeError as exc:
+            return probe_speech_media(path)
+        except MediaError as exc:
             raise RequestRefused(str(exc), "file") from exc
 
 
@@ -112,7 +117,7 @@ def create_transcription(
     """Check, store and queue a new transcription of an uploaded file or a URL.
 
     Raises RequestRefused with a message for the user. When Redis is down the
-    rows are kept and Created.queued is False.
+    rows are kept and Queued.queued is False.
     """
     if (upload is None) == (not url):
         raise RequestRefused("Choose a file to upload or paste a link, not both.")
@@ -153,16 +158,54 @@ def create_transcription(
     except BaseException:
         media.delete_file()
         raise
-    return Created(transcription, queued=queue(transcription))
+    return Queued(transcription, queued=queue_new_attempt(transcription))
 
 
-def queue(transcription):
-    """Start a new attempt; False when the queue is unreachable (the row is kept)."""
+def queue_new_attempt(transcription):
+    """Give a new or retried transcription a new attempt (new lease, new RQ job
+    id) and enqueue it; a person's start or retry, so the count of worker deaths
+    starts again. False when Redis is down: the attempt stays queued in the
+    database and the reaper enqueues it when Redis is back."""
+    with transaction.atomic():
+        locked = Transcription.objects.select_for_update().get(pk=transcription.pk)
+        if locked.attempt and locked.status in Transcription.UNFINISHED:
+            # Already queued or running again (a double click, two tabs): taking
+            # the lease now would throw the current attempt's work away.
+            transcription.refresh_from_db()
+            return True
+        locked.new_attempt()
+        locked.worker_deaths = 0
+        locked.save()
+    transcription.refresh_from_db()
+    return enqueued(transcription)
+
+
+def enqueued(transcription):
     try:
-        queueing.start_attempt(transcription)
+        queueing.enqueue(transcription)
     except queueing.QueueUnavailable:
         return False
     return True
+
+
+def retry(transcription):
+    """Queue a job again, by the same rules for the pages, the API and the admin:
+
+    - a job still queued in the database that the queue lost (Redis was down or
+      restarted empty) is put back on the queue as it is;
+    - a failed or canceled job gets a new attempt, within its owner's limit on
+      unfinished jobs (TooManyUnfinishedJobs);
+    - anything else is refused (NotRetryable).
+    """
+    if queueing.lost_by_queue(transcription):
+        return Queued(transcription, queued=enqueued(transcription))
+    if not transcription.can_retry:
+        raise NotRetryable(
+            "Only a failed or canceled transcription can be retried. "
+            f"This one is {transcription.get_status_display().lower()}."
+        )
+    check_can_start_job(transcription.owner)
+    return Queued(transcription, queued=queue_new_attempt(transcription))
 
 
 def delete_transcription(transcription):

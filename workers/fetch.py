@@ -1,4 +1,5 @@
-"""Downloading the media behind a URL with yt-dlp, in the worker.
+"""Downloading the media behind a URL with yt-dlp, in the worker: fetching
+only (no database, no Django); workers/downloads.py stores what it fetched.
 
 Every connection yt-dlp makes runs inside netguard.guard_connections, which
 checks the address actually connected to (redirects, media URLs found inside a
@@ -14,22 +15,15 @@ this thread with Python sockets, so yt-dlp is held to:
 
 import logging
 import re
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import yt_dlp
-from django.conf import settings
-from django.core.files import File
 from yt_dlp.networking.exceptions import HTTPError, TransportError
 from yt_dlp.utils import ExtractorError, UnsupportedError
 
-from transcripts.models import Media
-from workers import netguard
-from workers.jobs import LeaseLost
-from workers.pipeline.audio import probe_media
-from workers.pipeline.errors import BlockedAddressError, DownloadError
+from guards import netguard
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +33,14 @@ FORMAT = "bestaudio[protocol~='^https?$']/best[protocol~='^https?$']"
 SOCKET_HANDLERS = ("Urllib", "Requests")
 PROGRESS_INTERVAL_S = 1.0
 RETRIES = 3
-# What a download sets on the Media row.
-DOWNLOADED_FIELDS = ("file", "size_bytes", "original_name", "duration_s", "has_video")
+
+
+class DownloadError(Exception):
+    """A URL could not be fetched; the message is for the user."""
+
+
+class BlockedAddressError(DownloadError):
+    """A URL points at an address we refuse to connect to."""
 
 
 @dataclass(frozen=True)
@@ -50,51 +50,12 @@ class Limits:
     socket_timeout_s: float
     allowed_hosts: tuple = ()
 
-    @classmethod
-    def from_settings(cls):
-        return cls(
-            max_bytes=settings.URL_MAX_BYTES,
-            max_duration_s=settings.URL_MAX_DURATION_S,
-            socket_timeout_s=settings.URL_SOCKET_TIMEOUT_S,
-            allowed_hosts=tuple(settings.URL_ALLOWED_HOSTS),
-        )
-
 
 @dataclass(frozen=True)
 class Downloaded:
     path: Path
     title: str
     duration_s: float | None  # as the site reports it
-
-
-def download_media(media, on_progress=lambda percent: None):
-    """Download `media.source_url` and store it as `media.file`, with the site's
-    title, the size, duration and whether it has a picture. Raises DownloadError
-    (BlockedAddressError for a refused address) with a message for the user;
-    nothing is stored then. Raises LeaseLost, keeping nothing either, when the
-    row was deleted during the download (its transcription deleted)."""
-    limits = Limits.from_settings()
-    with tempfile.TemporaryDirectory(prefix="speechsite-url-", dir=settings.FILE_UPLOAD_TEMP_DIR) as folder:
-        downloaded = fetch(media.source_url, Path(folder), limits, on_progress)
-        info = probe_media(downloaded.path)
-        duration_s = downloaded.duration_s or info.duration_s
-        check_duration(duration_s, limits)  # for sites that did not report it before
-        with open(downloaded.path, "rb") as file:
-            media.file.save(downloaded.path.name, File(file), save=False)
-        media.size_bytes = downloaded.path.stat().st_size
-    media.original_name = downloaded.title[:255]
-    media.duration_s = duration_s
-    media.has_video = info.has_video
-    save_downloaded(media)
-
-
-def save_downloaded(media):
-    # An UPDATE of the row if it still exists: save() would INSERT it again
-    # when the user deleted the transcription while it was downloading.
-    fields = {name: getattr(media, name) for name in DOWNLOADED_FIELDS}
-    if not Media.objects.filter(pk=media.pk).update(**fields):
-        media.delete_file()
-        raise LeaseLost()
 
 
 def fetch(url, folder, limits, on_progress=lambda percent: None):

@@ -22,8 +22,8 @@ from rest_framework import serializers
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from transcripts import exports
-from transcripts.rendered import render_transcript
+from timedtext.formats import FORMATS
+from transcripts.render_cache import render_transcript
 
 from .base import (
     ApiView,
@@ -34,18 +34,19 @@ from .base import (
     refuse_upload_errors,
     wait_for_job,
 )
-from .openai import is_english, verbose_segment
+from .openai import is_english
 
 TAG = ["whisper-asr-webservice-compatible"]
-OUTPUTS = ("txt", "srt", "vtt", "json", "tsv")
+# timedtext's formats, by whisper-asr-webservice's name for them.
+OUTPUTS = {"txt": "txt", "srt": "srt", "vtt": "vtt", "json": "whisper_json", "tsv": "tsv"}
 PCM_RATE = 16000
-OUTPUT_TYPES = {**exports.CONTENT_TYPES, "tsv": "text/tab-separated-values; charset=utf-8"}
+OUTPUT_TYPES = {output: FORMATS[fmt].content_type for output, fmt in OUTPUTS.items()}
 
 
 class AsrOptionsSerializer(serializers.Serializer):
     """The query parameters (or form fields) of /asr and /detect-language."""
 
-    output = serializers.ChoiceField(OUTPUTS, required=False, default="txt")
+    output = serializers.ChoiceField(list(OUTPUTS), required=False, default="txt")
     task = serializers.ChoiceField(["transcribe", "translate"], required=False, default="transcribe")
     language = serializers.CharField(required=False, allow_blank=True, default="")
     encode = serializers.BooleanField(required=False, default=True)
@@ -115,19 +116,6 @@ def pcm_as_wav(upload):
     return wav
 
 
-def whisper_json(segments):
-    """whisper's result dict: text, segments (with words) and language."""
-    items = []
-    for position, segment in enumerate(segments):
-        item = verbose_segment(position, segment)
-        item["words"] = [
-            {"word": word.text, "start": round(word.start_s, 3), "end": round(word.end_s, 3), "probability": 1.0}
-            for word in exports.timed_words(segment)
-        ]
-        items.append(item)
-    return {"text": " ".join(segment.text for segment in segments if segment.text), "segments": items, "language": "en"}
-
-
 class Asr(ApiView):
     parser_classes = [MultiPartParser, FormParser]
 
@@ -166,13 +154,8 @@ class Asr(ApiView):
             "Asr-Engine": "speechsite",
             "Content-Disposition": f'attachment; filename="{quote(Path(upload.name).stem)}.{output}"',
         }
-        if output == "json":
-            return Response(whisper_json(list(transcription.segments.all())), headers=headers)
-        if output == "tsv":
-            content = exports.to_tsv(transcription.segments.all())
-        else:
-            content, _ = render_transcript(transcription, output)
-        return HttpResponse(content, content_type=OUTPUT_TYPES[output], headers=headers)
+        content, content_type = render_transcript(transcription, OUTPUTS[output])
+        return HttpResponse(content, content_type=content_type, headers=headers)
 
 
 class DetectedLanguageSerializer(serializers.Serializer):

@@ -127,23 +127,22 @@ def refuse_upload_errors(request):
         raise PayloadTooLarge(next(iter(errors.values())))
 
 
-def check_can_start_job(user):
-    """The per-user limit on unfinished jobs, as a 429."""
-    try:
-        services.check_can_start_job(user)
-    except services.TooManyUnfinishedJobs as exc:
-        raise TooManyJobs(exc.message) from exc
+def refusal_error(refusal):
+    """The HTTP answer to a services.RequestRefused: 429 for the per-user limit on
+    unfinished jobs, 409 for a job in the wrong state, 400 otherwise."""
+    if isinstance(refusal, services.TooManyUnfinishedJobs):
+        return TooManyJobs(refusal.message)
+    if isinstance(refusal, services.NotRetryable):
+        return Conflict(refusal.message)
+    return invalid(refusal.message, refusal.field, code="refused")
 
 
 def create_transcription(request, **options):
-    """services.create_transcription for an API request; its refusals become 400,
-    the per-user limit on unfinished jobs 429."""
+    """services.create_transcription for an API request, its refusals as HTTP errors."""
     try:
         return services.create_transcription(request.user, **options).transcription
-    except services.TooManyUnfinishedJobs as exc:
-        raise TooManyJobs(exc.message) from exc
-    except services.RequestRefused as exc:
-        raise invalid(exc.message, exc.field, code="refused") from exc
+    except services.RequestRefused as refusal:
+        raise refusal_error(refusal) from refusal
 
 
 def wait_for_job(transcription):

@@ -18,8 +18,8 @@ from rest_framework import serializers
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from transcripts import exports
-from transcripts.rendered import render_transcript
+from timedtext.formats import GRANULARITIES, RenderOptions
+from transcripts.render_cache import render_transcript
 
 from .base import (
     ApiView,
@@ -32,9 +32,8 @@ from .base import (
 
 TAG = ["OpenAI-compatible"]
 RESPONSE_FORMATS = ("json", "text", "srt", "verbose_json", "vtt")
-GRANULARITIES = ("word", "segment")
-# The downloads' formats, by OpenAI's name for them.
-TEXT_FORMATS = {"text": "txt", "srt": "srt", "vtt": "vtt"}
+# timedtext's formats, by OpenAI's name for them.
+FORMATS = {"json": "openai_json", "verbose_json": "openai_verbose_json", "text": "txt", "srt": "srt", "vtt": "vtt"}
 
 
 def is_english(language):
@@ -115,52 +114,10 @@ class TranscriptionResultSerializer(serializers.Serializer):
     usage = UsageSerializer(required=False)
 
 
-def verbose_segment(position, segment):
-    # Whisper's per-segment decoding statistics have no meaning for a CTC
-    # model; neutral values keep clients that read them working.
-    return {
-        "id": position,
-        "seek": round(segment.start_s * 100),
-        "start": round(segment.start_s, 3),
-        "end": round(segment.end_s, 3),
-        "text": segment.text,
-        "tokens": [],
-        "temperature": 0.0,
-        "avg_logprob": 0.0,
-        "compression_ratio": 1.0,
-        "no_speech_prob": 0.0,
-    }
-
-
-def verbose_json(transcription, segments, granularities):
-    """OpenAI's verbose_json: segments unless only words were asked for, words when asked for."""
-    duration_s = transcription.duration_s or 0.0
-    body = {
-        "task": "transcribe",
-        "language": "english",
-        "duration": round(duration_s, 3),
-        "text": " ".join(segment.text for segment in segments if segment.text),
-        "usage": {"type": "duration", "seconds": round(duration_s, 3)},
-    }
-    if "segment" in granularities or not granularities:
-        body["segments"] = [verbose_segment(position, segment) for position, segment in enumerate(segments)]
-    if "word" in granularities:
-        body["words"] = [
-            {"word": word.text, "start": round(word.start_s, 3), "end": round(word.end_s, 3)}
-            for segment in segments
-            for word in exports.timed_words(segment)
-        ]
-    return body
-
-
 def transcript_response(transcription, response_format, granularities):
-    if response_format in TEXT_FORMATS:
-        content, content_type = render_transcript(transcription, TEXT_FORMATS[response_format])
-        return HttpResponse(content, content_type=content_type)
-    segments = list(transcription.segments.all())
-    if response_format == "verbose_json":
-        return Response(verbose_json(transcription, segments, granularities))
-    return Response({"text": " ".join(segment.text for segment in segments if segment.text)})
+    options = RenderOptions(granularities=tuple(granularities))
+    content, content_type = render_transcript(transcription, FORMATS[response_format], options)
+    return HttpResponse(content, content_type=content_type)
 
 
 class AudioTranscriptions(ApiView):

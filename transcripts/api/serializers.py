@@ -6,9 +6,9 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from transcripts.exports import FORMATS, model_words
-from transcripts.models import Segment, Transcription
-from workers import netguard
+from guards import netguard
+from timedtext.formats import DOWNLOADS
+from transcripts.models import Transcription
 
 
 class ErrorDetailSerializer(serializers.Serializer):
@@ -127,11 +127,11 @@ class TranscriptionSerializer(serializers.ModelSerializer):
         return self.absolute(reverse("api:transcription-segments", args=[transcription.pk]))
 
     @extend_schema_field(
-        {"type": "object", "properties": {fmt: {"type": "string"} for fmt in FORMATS}, "required": list(FORMATS)}
+        {"type": "object", "properties": {fmt: {"type": "string"} for fmt in DOWNLOADS}, "required": list(DOWNLOADS)}
     )
     def get_downloads(self, transcription):
         return {
-            fmt: self.absolute(reverse("api:transcription-download", args=[transcription.pk, fmt])) for fmt in FORMATS
+            fmt: self.absolute(reverse("api:transcription-download", args=[transcription.pk, fmt])) for fmt in DOWNLOADS
         }
 
 
@@ -141,23 +141,13 @@ class WordSerializer(serializers.Serializer):
     end = serializers.FloatField()
 
 
-class SegmentSerializer(serializers.ModelSerializer):
-    start = serializers.FloatField(source="start_s")
-    end = serializers.FloatField(source="end_s")
-    edited = serializers.BooleanField(source="is_edited")
-    words = serializers.SerializerMethodField()
+class SegmentSerializer(serializers.Serializer):
+    """The shape of timedtext.formats.segment_dict, which builds the answer (for
+    the .json download and the pages too); this class documents it."""
 
-    class Meta:
-        model = Segment
-        fields = ["index", "start", "end", "text", "edited", "words"]
-        read_only_fields = fields
-
-    @extend_schema_field(WordSerializer(many=True))
-    def get_words(self, segment):
-        # The model's word times; an edit makes them stale, as in the .json download.
-        if segment.is_edited:
-            return []
-        return [
-            {"word": word.text, "start": round(word.start_s, 3), "end": round(word.end_s, 3)}
-            for word in model_words(segment)
-        ]
+    index = serializers.IntegerField()
+    start = serializers.FloatField()
+    end = serializers.FloatField()
+    text = serializers.CharField(allow_blank=True)
+    edited = serializers.BooleanField()
+    words = WordSerializer(many=True, help_text="The words of the text with times; see the README for edited segments.")

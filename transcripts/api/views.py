@@ -9,7 +9,6 @@
     DELETE /api/transcriptions/{id}
 """
 
-from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -19,18 +18,19 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from transcripts import exports, services
+from timedtext.formats import DOWNLOADS, FORMATS, segment_dict
+from transcripts import services
+from transcripts.downloads import download_response, render_options
 from transcripts.models import Transcription
-from transcripts.rendered import render_transcript
-from transcripts.views import cue_options, download_name, get_own_transcription
+from transcripts.ownership import get_own_transcription
 
 from .base import (
     ApiView,
     Conflict,
-    check_can_start_job,
     create_transcription,
     error_responses,
     invalid,
+    refusal_error,
     refuse_upload_errors,
 )
 from .serializers import NewTranscriptionSerializer, SegmentSerializer, TranscriptionSerializer
@@ -164,7 +164,7 @@ class TranscriptionSegments(OwnTranscriptionView):
     )
     def get(self, request, pk):
         transcription = self.get_object()
-        return Response(self.get_serializer(transcription.segments.all(), many=True).data)
+        return Response([segment_dict(segment.timed(), segment.index) for segment in transcription.segments.all()])
 
 
 class TranscriptionRetry(OwnTranscriptionView):
@@ -178,11 +178,11 @@ class TranscriptionRetry(OwnTranscriptionView):
     )
     def post(self, request, pk):
         transcription = self.get_object()
-        if not transcription.can_retry:
-            raise Conflict(f"Only a failed or canceled job can be retried; this one is {transcription.status}.")
-        check_can_start_job(request.user)
-        # When Redis is down the attempt stays queued and the reaper submits it later.
-        services.queue(transcription)
+        try:
+            # When Redis is down the attempt stays queued and the reaper enqueues it later.
+            services.retry(transcription)
+        except services.RequestRefused as refusal:
+            raise refusal_error(refusal) from refusal
         transcription.refresh_from_db()
         return Response(self.get_serializer(transcription).data, status=status.HTTP_202_ACCEPTED)
 
@@ -203,7 +203,7 @@ class TranscriptionCancel(OwnTranscriptionView):
         return Response(self.get_serializer(transcription).data)
 
 
-DOWNLOAD_TYPES = {fmt: content_type.split(";")[0] for fmt, content_type in exports.CONTENT_TYPES.items()}
+DOWNLOAD_TYPES = {fmt: FORMATS[fmt].content_type.split(";")[0] for fmt in DOWNLOADS}
 
 
 class TranscriptionDownload(OwnTranscriptionView):
@@ -214,7 +214,7 @@ class TranscriptionDownload(OwnTranscriptionView):
         summary="The transcript as .txt, .srt, .vtt or .json (the pages' downloads)",
         parameters=[
             ID,
-            OpenApiParameter("fmt", str, OpenApiParameter.PATH, enum=list(exports.FORMATS)),
+            OpenApiParameter("fmt", str, OpenApiParameter.PATH, enum=list(DOWNLOADS)),
             OpenApiParameter("max_chars", int, description="Subtitles: characters per line."),
             OpenApiParameter("max_lines", int, description="Subtitles: lines per cue."),
             OpenApiParameter("max_cue_s", float, description="Subtitles: seconds per cue."),
@@ -229,15 +229,12 @@ class TranscriptionDownload(OwnTranscriptionView):
     )
     def get(self, request, pk, fmt):
         transcription = self.get_object()
-        if fmt not in exports.FORMATS:
-            raise NotFound(f"Unknown format; choose one of {', '.join(exports.FORMATS)}.")
+        if fmt not in DOWNLOADS:
+            raise NotFound(f"Unknown format; choose one of {', '.join(DOWNLOADS)}.")
         if transcription.status != Status.DONE:
             raise Conflict(f"The transcript is not ready: the job is {transcription.status}.")
         try:
-            options = cue_options(request)
+            options = render_options(request.query_params)
         except (TypeError, ValueError) as exc:
             raise invalid(f"Invalid subtitle options: {exc}") from exc
-        content, content_type = render_transcript(transcription, fmt, options)
-        response = HttpResponse(content, content_type=content_type)
-        response["Content-Disposition"] = f'attachment; filename="{download_name(transcription.title, fmt)}"'
-        return response
+        return download_response(transcription, fmt, options)

@@ -1,35 +1,34 @@
-"""The speech pipeline: plain functions, no Django. Media file in, timed segments out.
+"""The speech pipeline: plain functions, no Django, no environment. Media file
+in, timed segments out.
 
-    decode_audio → find_silences → plan_cuts → Recognizer.transcribe → segments
+    decode_audio → find_silences → plan_cuts → engine.transcribe → segments
 
-Options arrive as arguments; progress leaves through callbacks. See run.py for
-the whole chain as one call.
+Options arrive as arguments; progress leaves through callbacks; errors a person
+can act on are PipelineError (or guards.media.MediaError for the file itself).
+See run.py for the whole chain as one call, engines/ for the speech engines.
 """
 
-from .audio import MediaInfo, decode_audio, probe_media
+from .audio import decode_audio
 from .cuts import chunk_spans, plan_cuts
-from .errors import PipelineError
-from .recognizer import Recognizer, load_recognizer
+from .engines import CtcEngine, load_ctc_engine
+from .errors import ModelLoadError, PipelineError, PrecisionError
 from .run import transcribe_file
 from .silence import find_silences
-from .types import SAMPLE_RATE, Span, SplitOptions, TimedSegment, TranscribeOptions, Transcript, Word
+from .types import SAMPLE_RATE, Span, SplitOptions, TranscribeOptions
 
 __all__ = [
     "SAMPLE_RATE",
-    "MediaInfo",
+    "CtcEngine",
+    "ModelLoadError",
     "PipelineError",
-    "Recognizer",
+    "PrecisionError",
     "Span",
     "SplitOptions",
-    "TimedSegment",
     "TranscribeOptions",
-    "Transcript",
-    "Word",
     "chunk_spans",
     "decode_audio",
     "find_silences",
-    "load_recognizer",
+    "load_ctc_engine",
     "plan_cuts",
-    "probe_media",
     "transcribe_file",
 ]

@@ -1,38 +1,27 @@
 """Errors a user can read. The job stores str(exc) on its row and shows it as it
-is; any other exception is a bug and keeps its traceback for admins."""
+is; any other exception is a bug and keeps its traceback for admins.
+
+Problems with the file itself (unreadable, a playlist, no sound) are
+guards.media.MediaError, raised while probing and decoding."""
 
 
 class PipelineError(Exception):
     """The message is shown on the job page as it is."""
 
 
-class DecodeError(PipelineError):
-    """ffmpeg could not read the file."""
-
-
-class NoAudioError(PipelineError):
-    """The file has no audio stream."""
-
-
-class EmptyAudioError(PipelineError):
-    """The file (or the trimmed range) holds no audio."""
-
-
 class TrimError(PipelineError):
     """The trim range lies outside the file."""
 
 
-class UnsafeMediaError(PipelineError):
-    """The file is a playlist or list of other files, which we refuse to follow."""
-
-
 class ModelLoadError(PipelineError):
-    """The speech model could not be loaded."""
+    """A model could not be loaded. The message names the model and the reason,
+    not how to configure the server: that is for the caller to add."""
+
+    def __init__(self, model_name, reason):
+        super().__init__(f"The model {model_name!r} could not be loaded: {reason}.")
+        self.model_name = model_name
+        self.reason = reason
 
 
-class DownloadError(PipelineError):
-    """A URL could not be fetched."""
-
-
-class BlockedAddressError(DownloadError):
-    """A URL points at an address we refuse to connect to."""
+class PrecisionError(PipelineError):
+    """A precision this hardware cannot run; the message says which would."""

@@ -2,21 +2,24 @@
 
 import numpy as np
 
+from timedtext import Segment, Transcript
+
 from .audio import decode_audio
 from .cuts import chunk_spans, plan_cuts
 from .silence import find_silences
-from .types import SAMPLE_RATE, TimedSegment, TranscribeOptions, Transcript
+from .types import SAMPLE_RATE, TranscribeOptions
 
 # A chunk whose loudest sample is below one 16-bit step is digital silence: it
 # gets empty text without a forward, so hours of silence cost no model time.
 DIGITAL_SILENCE_PEAK = 1.0 / 32768
 
 
-def transcribe_file(path, recognizer, options: TranscribeOptions = TranscribeOptions(), on_plan=None, on_progress=None) -> Transcript:
-    """Decode once (trimmed), split at silences, transcribe the chunks.
+def transcribe_file(path, engine, options: TranscribeOptions = TranscribeOptions(), on_plan=None, on_progress=None) -> Transcript:
+    """Decode once (trimmed), split at silences, transcribe the chunks with
+    `engine` (see engines/__init__.py).
 
     on_plan(list[Span]) is called once the chunks are known; on_progress(done,
-    total, {chunk_index: TimedSegment}) after each batch. Segment times are
+    total, {chunk_index: Segment}) after each batch. Segment times are
     relative to the file (the trim start added back) and cover the trimmed range
     without gaps or overlaps."""
     audio = decode_audio(path, options.start_s, options.end_s)
@@ -31,7 +34,7 @@ def transcribe_file(path, recognizer, options: TranscribeOptions = TranscribeOpt
     segments = [None] * len(spans)
     silent = [i for i, chunk in enumerate(chunks) if chunk.size == 0 or np.abs(chunk).max() < DIGITAL_SILENCE_PEAK]
     for index in silent:
-        segments[index] = TimedSegment(spans[index].start_s, spans[index].end_s, "")
+        segments[index] = Segment(spans[index].start_s, spans[index].end_s, "")
     if silent and on_progress is not None:
         on_progress(len(silent), len(spans), {index: segments[index] for index in silent})
 
@@ -42,13 +45,13 @@ def transcribe_file(path, recognizer, options: TranscribeOptions = TranscribeOpt
         for input_index, segment in finished.items():
             index = spoken[input_index]
             # The span's own times, so that segments meet exactly at the cuts.
-            segments[index] = TimedSegment(spans[index].start_s, spans[index].end_s, segment.text, segment.words)
+            segments[index] = Segment(spans[index].start_s, spans[index].end_s, segment.text, segment.words)
             by_chunk[index] = segments[index]
         if on_progress is not None:
             on_progress(len(silent) + done, len(spans), by_chunk)
 
-    recognizer.transcribe([chunks[i] for i in spoken], [spans[i].start_s for i in spoken], on_batch)
-    return Transcript(duration_s=duration_s, segments=tuple(segments))
+    engine.transcribe([chunks[i] for i in spoken], [spans[i].start_s for i in spoken], on_batch)
+    return Transcript(segments=tuple(segments), duration_s=duration_s)
 
 
 def sample_index(seconds):

@@ -1,5 +1,6 @@
 """The small values the pipeline passes between its stages. Times are seconds,
-relative to the start of the source file (a trim offset is already added back)."""
+relative to the start of the source file (a trim offset is already added back).
+Words, segments and whole transcripts are timedtext's, shared with the site."""
 
 from dataclasses import dataclass, field
 
@@ -14,33 +15,6 @@ class Span:
     @property
     def duration_s(self):
         return self.end_s - self.start_s
-
-
-@dataclass(frozen=True)
-class Word:
-    word: str
-    start_s: float
-    end_s: float
-
-
-@dataclass(frozen=True)
-class TimedSegment:
-    """One chunk's transcript: the unit stored as a Segment row."""
-
-    start_s: float
-    end_s: float
-    text: str
-    words: tuple[Word, ...] = ()
-
-
-@dataclass(frozen=True)
-class Transcript:
-    duration_s: float  # seconds of audio transcribed (after trimming)
-    segments: tuple[TimedSegment, ...]
-
-    @property
-    def text(self):
-        return " ".join(segment.text for segment in self.segments if segment.text)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,3 @@
+"""Helpers the tests and the benchmarks share: generated speech with known words
+and pauses (speech.py) and tiny randomly initialised models saved like hub
+checkpoints (tiny_models.py). Not part of the product."""

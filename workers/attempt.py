@@ -1,0 +1,144 @@
+"""The writes of one attempt at a job, each conditional on its lease.
+
+Each attempt holds a lease (a token on the Transcription row). Every write made
+here is conditional on that lease, so a stale attempt (its worker taken for
+dead and the job requeued, or the job canceled) changes nothing.
+"""
+
+import logging
+import threading
+from contextlib import contextmanager
+
+from django.conf import settings
+from django.db import DatabaseError, connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from transcripts.models import Segment, Transcription
+
+from . import webhooks
+
+log = logging.getLogger(__name__)
+
+Status = Transcription.Status
+Stage = Transcription.Stage
+
+
+class LeaseLost(Exception):
+    """This attempt no longer owns the job: it was canceled or handed to another worker."""
+
+
+class Attempt:
+    """Writes made on behalf of one attempt, each conditional on its lease."""
+
+    def __init__(self, transcription_id, lease):
+        self.transcription_id = transcription_id
+        self.lease = lease
+        self.lost = threading.Event()
+
+    def _rows(self):
+        return Transcription.objects.filter(pk=self.transcription_id, lease=self.lease, status=Status.RUNNING)
+
+    def claim(self):
+        now = timezone.now()
+        return bool(
+            Transcription.objects.filter(pk=self.transcription_id, lease=self.lease, status=Status.QUEUED).update(
+                status=Status.RUNNING, stage=Stage.DECODING, progress=0.0, started_at=now, heartbeat_at=now
+            )
+        )
+
+    def update(self, **fields):
+        if self.lost.is_set() or not self._rows().update(heartbeat_at=timezone.now(), **fields):
+            self.lost.set()
+            raise LeaseLost()
+
+    def heartbeat(self):
+        if not self._rows().update(heartbeat_at=timezone.now()):
+            self.lost.set()
+
+    def save_partial_segments(self, segments_by_index):
+        """Show finished chunks while the rest is still being transcribed."""
+        rows = [segment_row(self.transcription_id, index, segment) for index, segment in segments_by_index.items()]
+        with transaction.atomic():
+            if not self._rows().select_for_update().exists():
+                self.lost.set()
+                raise LeaseLost()
+            Segment.objects.bulk_create(
+                rows,
+                update_conflicts=True,
+                unique_fields=["transcription", "index"],
+                update_fields=["start_s", "end_s", "text", "original_text", "words"],
+            )
+
+    def finish(self, transcript):
+        rows = [segment_row(self.transcription_id, index, segment) for index, segment in enumerate(transcript.segments)]
+        with transaction.atomic():
+            if not self._rows().select_for_update().exists():
+                raise LeaseLost()
+            Segment.objects.filter(transcription_id=self.transcription_id).delete()  # a rerun replaces
+            Segment.objects.bulk_create(rows)
+            self._rows().update(
+                status=Status.DONE,
+                stage=Stage.FINISHED,
+                progress=100.0,
+                duration_s=transcript.duration_s,
+                text_revision=F("text_revision") + 1,
+                finished_at=timezone.now(),
+                heartbeat_at=timezone.now(),
+            )
+        webhooks.job_ended(self.transcription_id)
+
+    def fail(self, message, detail=""):
+        # A queued row too: RQ may fail the job before it could claim the row.
+        unfinished = Transcription.objects.filter(
+            pk=self.transcription_id, lease=self.lease, status__in=Transcription.UNFINISHED
+        )
+        failed = bool(
+            unfinished.update(
+                status=Status.FAILED, error=message, error_detail=detail, finished_at=timezone.now()
+            )
+        )
+        if failed:
+            webhooks.job_ended(self.transcription_id)
+        return failed
+
+
+def segment_row(transcription_id, index, segment):
+    """A Segment row for a timedtext.Segment the pipeline made."""
+    return Segment(
+        transcription_id=transcription_id,
+        index=index,
+        start_s=segment.start_s,
+        end_s=segment.end_s,
+        text=segment.text,
+        original_text=segment.text,
+        words=[word.as_dict() for word in segment.words],
+    )
+
+
+@contextmanager
+def heartbeat(attempt):
+    """Write heartbeat_at every JOB_HEARTBEAT_S from a thread, so that the reaper
+    can tell a live attempt (busy in a long native call) from a dead worker."""
+    stop = threading.Event()
+
+    def beat():
+        try:
+            while not stop.wait(settings.JOB_HEARTBEAT_S):
+                try:
+                    attempt.heartbeat()
+                except DatabaseError:
+                    # A locked SQLite file or a database restart: keep beating,
+                    # or the reaper would take this live job for dead.
+                    log.warning("heartbeat of transcription %s failed; retrying", attempt.transcription_id)
+                    connection.close()
+        finally:
+            connection.close()  # this thread's own connection
+
+    thread = threading.Thread(target=beat, name="job-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()

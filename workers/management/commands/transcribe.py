@@ -1,0 +1,69 @@
+"""manage.py transcribe FILE: try the speech model on one file, no queue needed."""
+
+from dataclasses import replace
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from timedtext.cues import CueOptions
+from timedtext.formats import FORMATS, RenderOptions, render
+
+
+class Command(BaseCommand):
+    help = (
+        "Transcribe one audio or video file with the speech model (STT_MODEL) and print the transcript. "
+        "Runs in this process: no Redis or worker needed."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", help="an audio or video file ffmpeg can read")
+        parser.add_argument("--format", choices=list(FORMATS), default="txt", help="output format (default: txt)")
+        parser.add_argument("--start", type=float, default=None, metavar="S", help="start at S seconds into the file")
+        parser.add_argument("--end", type=float, default=None, metavar="S", help="stop at S seconds into the file")
+        parser.add_argument("--model", default=None, help="a hub id or local folder (default: STT_MODEL)")
+        parser.add_argument(
+            "--precision", default=None, help="auto, fp32, bf16, fp16 or int8 (default: STT_PRECISION)"
+        )
+        cues = parser.add_argument_group("subtitle cues (srt, vtt)")
+        cues.add_argument("--max-chars", type=int, default=None, metavar="N", help="characters per line (default 42)")
+        cues.add_argument("--max-lines", type=int, default=None, metavar="N", help="lines per cue (default 2)")
+        cues.add_argument("--max-cue-s", type=float, default=None, metavar="S", help="seconds per cue (default 7)")
+
+    def handle(self, *args, **options):
+        # The worker side is imported here, not at module level: management
+        # commands' modules are loaded by every manage.py call.
+        from workers import jobs, pipeline
+
+        path = Path(options["file"])
+        if not path.is_file():
+            raise CommandError(f"No such file: {path}")
+        try:
+            render_options = RenderOptions(cues=CueOptions(**cue_values(options)))
+            transcribe_options = pipeline.TranscribeOptions(
+                start_s=options["start"],
+                end_s=options["end"],
+                split=pipeline.SplitOptions(
+                    min_space_s=settings.SPLIT_MIN_SPACE_S, max_space_s=settings.SPLIT_MAX_SPACE_S
+                ),
+            )
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
+        try:
+            engine = pipeline.load_ctc_engine(
+                options["model"] or settings.STT_MODEL,
+                options["precision"] or settings.STT_PRECISION,
+                settings.STT_THREADS,
+                settings.STT_CPU_BATCH_MB,
+            )
+            transcript = pipeline.transcribe_file(path, engine, transcribe_options)
+        except (pipeline.ModelLoadError, pipeline.PrecisionError) as exc:
+            raise CommandError(jobs.model_load_advice(exc)) from None
+        except jobs.USER_ERRORS as exc:
+            raise CommandError(str(exc)) from None
+        content, _ = render(options["format"], replace(transcript, title=path.name), render_options)
+        self.stdout.write(content, ending="" if content.endswith("\n") else "\n")
+
+
+def cue_values(options):
+    return {name: options[name] for name in ("max_chars", "max_lines", "max_cue_s") if options[name] is not None}

@@ -1,0 +1,267 @@
+"""The CTC engine: a transformers wav2vec2/HuBERT-style CTC model, loaded once
+per worker process and run on batches of chunks, decoded greedily.
+
+Device and precision are decided once, in `choose_runtime`:
+- CUDA when available, in fp16;
+- CPU otherwise: bf16 autocast only where the CPU computes bf16 natively
+  (avx512_bf16 or amx_bf16; on AVX2-only CPUs bf16 is ~20× slower than fp32),
+  else fp32. int8 (dynamic quantisation of the Linear layers) is faster still on
+  CPU, but its effect on accuracy is unmeasured, so it is only used when asked.
+"""
+
+import functools
+import logging
+import math
+import os
+import warnings
+from contextlib import nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from timedtext import Segment
+
+from ..errors import ModelLoadError, PrecisionError
+from ..types import SAMPLE_RATE
+from .ctc_greedy import Vocabulary, decode_ids
+
+log = logging.getLogger(__name__)
+
+PRECISIONS = ("auto", "fp32", "bf16", "fp16", "int8")
+# Memory a batch may take, as a share of free GPU memory, or in bytes on CPU
+# (cpu_batch_mb): batching gains little on CPU, memory is dear.
+CUDA_MEMORY_SHARE = 0.6
+CPU_BATCH_MB_DEFAULT = 512
+MAX_BATCH_CHUNKS = 64
+
+
+@dataclass(frozen=True)
+class Runtime:
+    device: str  # "cuda" or "cpu"
+    precision: str  # "fp16", "bf16", "fp32" or "int8"
+
+    @property
+    def element_bytes(self):
+        return 2 if self.precision in ("fp16", "bf16") else 4
+
+
+def cpu_has_native_bf16(cpuinfo_path="/proc/cpuinfo"):
+    try:
+        with open(cpuinfo_path) as cpuinfo:
+            flags = cpuinfo.read()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def choose_runtime(precision="auto", cuda_available=None, native_bf16=None) -> Runtime:
+    import torch
+
+    if precision not in PRECISIONS:
+        raise PrecisionError(f"Unknown precision {precision!r}; use one of: {', '.join(PRECISIONS)}.")
+    cuda = torch.cuda.is_available() if cuda_available is None else cuda_available
+    if cuda:
+        if precision == "int8":
+            raise PrecisionError("Precision int8 runs on CPU only; use auto, fp16 or fp32 on a GPU.")
+        return Runtime("cuda", "fp16" if precision == "auto" else precision)
+    if precision == "fp16":
+        raise PrecisionError("Precision fp16 needs a GPU; on CPU use auto, fp32, bf16 or int8.")
+    if precision == "auto":
+        native = cpu_has_native_bf16() if native_bf16 is None else native_bf16
+        return Runtime("cpu", "bf16" if native else "fp32")
+    return Runtime("cpu", precision)
+
+
+def cores_available():
+    """The cores this process may run on (not the machine's)."""
+    return len(os.sched_getaffinity(0))
+
+
+class CtcEngine:
+    def __init__(self, model, processor, runtime: Runtime, cpu_batch_mb=CPU_BATCH_MB_DEFAULT):
+        self.model = model
+        self.processor = processor
+        self.runtime = runtime
+        self.cpu_batch_bytes = cpu_batch_mb * 1024**2
+        self.vocabulary = Vocabulary.from_tokenizer(processor.tokenizer)
+        config = model.config
+        self.seconds_per_frame = config.inputs_to_logits_ratio / SAMPLE_RATE
+        # Group norm in the feature encoder normalises over the padded length, so
+        # padding changes the result: such models (wav2vec2-base) run one at a time.
+        self.supports_padding = config.feat_extract_norm != "group"
+        self.bytes_per_audio_s = estimated_bytes_per_audio_second(config, runtime.element_bytes)
+        self.min_samples = receptive_field_samples(config)
+
+    def batch_audio_seconds(self):
+        """How much audio one forward may hold, from the memory available now."""
+        if self.runtime.device == "cuda":
+            import torch
+
+            free_bytes, _ = torch.cuda.mem_get_info()
+            budget_bytes = free_bytes * CUDA_MEMORY_SHARE
+        else:
+            budget_bytes = self.cpu_batch_bytes
+        return budget_bytes / self.bytes_per_audio_s
+
+    def transcribe(self, chunks: list[np.ndarray], offsets_s: list[float], on_batch=None) -> list[Segment]:
+        """One Segment per chunk (16 kHz mono float32), in input order; word
+        times are offset by each chunk's offset_s. on_batch(done, total,
+        {input_index: Segment}) is called after each forward."""
+        segments = [None] * len(chunks)
+        done = 0
+        # Shorter than one frame's receptive field (25 ms): the convolutions
+        # cannot run on it, and there is no word in it.
+        too_short = [i for i, chunk in enumerate(chunks) if chunk.size < self.min_samples]
+        for index in too_short:
+            segments[index] = self.segment([], chunks[index].size, offsets_s[index])
+        if too_short:
+            done = len(too_short)
+            if on_batch is not None:
+                on_batch(done, len(chunks), {index: segments[index] for index in too_short})
+        lengths = [chunk.size if segments[i] is None else 0 for i, chunk in enumerate(chunks)]
+        for batch in self.plan_batches(lengths):
+            for index, segment in zip(batch, self.forward_fitting(batch, chunks, offsets_s)):
+                segments[index] = segment
+            done += len(batch)
+            if on_batch is not None:
+                on_batch(done, len(chunks), {index: segments[index] for index in batch})
+        return segments
+
+    def plan_batches(self, lengths):
+        """Input indices (those of length > 0) grouped into batches, longest first: sorting by length
+        keeps padding small, and the largest batch (the likeliest to run out of
+        memory) comes first."""
+        order = sorted((i for i in range(len(lengths)) if lengths[i]), key=lambda i: -lengths[i])
+        if not self.supports_padding:
+            return [[i] for i in order]
+        budget_samples = self.batch_audio_seconds() * SAMPLE_RATE
+        batches, current = [], []
+        for index in order:
+            # Each batch is padded to its first (longest) chunk.
+            longest = lengths[current[0]] if current else lengths[index]
+            if current and (longest * (len(current) + 1) > budget_samples or len(current) >= MAX_BATCH_CHUNKS):
+                batches.append(current)
+                current = []
+            current.append(index)
+        if current:
+            batches.append(current)
+        return batches
+
+    def forward_fitting(self, batch, chunks, offsets_s):
+        """Forward `batch` (input indices), halving it when the GPU runs out of
+        memory: free memory is only an estimate, and other processes share it."""
+        import torch
+
+        try:
+            return self.forward([chunks[i] for i in batch], [offsets_s[i] for i in batch])
+        except torch.cuda.OutOfMemoryError:
+            if len(batch) == 1:
+                raise
+            torch.cuda.empty_cache()
+            middle = len(batch) // 2
+            return self.forward_fitting(batch[:middle], chunks, offsets_s) + self.forward_fitting(
+                batch[middle:], chunks, offsets_s
+            )
+
+    def forward(self, chunks, offsets_s):
+        import torch
+
+        features = self.processor.feature_extractor(
+            chunks,
+            sampling_rate=SAMPLE_RATE,
+            padding=True,
+            return_attention_mask=self.supports_padding,
+            return_tensors="pt",
+        )
+        input_values = features["input_values"].to(self.runtime.device)
+        attention_mask = features.get("attention_mask") if self.supports_padding else None
+        if self.runtime.precision == "fp16":
+            input_values = input_values.half()
+        kwargs = {}
+        if attention_mask is not None:
+            kwargs["attention_mask"] = attention_mask.to(self.runtime.device)
+        autocast = torch.autocast("cpu", dtype=torch.bfloat16) if self.runtime.precision == "bf16" else nullcontext()
+        with torch.inference_mode(), autocast:
+            logits = self.model(input_values, **kwargs).logits
+            frame_counts = self.model._get_feat_extract_output_lengths(
+                torch.tensor([chunk.size for chunk in chunks])
+            ).tolist()
+            ids = logits.argmax(dim=-1).cpu().numpy()
+        return [
+            self.segment(ids[row, : int(frames)], chunk.size, offset_s)
+            for row, (frames, chunk, offset_s) in enumerate(zip(frame_counts, chunks, offsets_s))
+        ]
+
+    def segment(self, ids, sample_count, offset_s):
+        words = tuple(decode_ids(ids, self.vocabulary, self.seconds_per_frame, offset_s))
+        return Segment(
+            start_s=offset_s,
+            end_s=offset_s + sample_count / SAMPLE_RATE,
+            text=" ".join(word.text for word in words),
+            words=words,
+        )
+
+
+def receptive_field_samples(config):
+    """Input samples one output frame sees: the shortest input the model takes."""
+    samples, stride = 1, 1
+    for kernel, layer_stride in zip(config.conv_kernel, config.conv_stride):
+        samples += (kernel - 1) * stride
+        stride *= layer_stride
+    return samples
+
+
+def estimated_bytes_per_audio_second(config, element_bytes):
+    """Peak activation memory of one audio second in a forward: the first
+    convolution's output (with its norm and activation copies) dominates."""
+    first_conv_frames_per_s = SAMPLE_RATE / config.conv_stride[0]
+    feature_encoder = 4 * config.conv_dim[0] * first_conv_frames_per_s * element_bytes
+    frames_per_s = SAMPLE_RATE / math.prod(config.conv_stride)
+    transformer = 4 * frames_per_s * (config.intermediate_size + 4 * config.hidden_size) * element_bytes
+    return feature_encoder + transformer
+
+
+@functools.cache
+def load_ctc_engine(model_name: str, precision="auto", threads=None, cpu_batch_mb=CPU_BATCH_MB_DEFAULT) -> CtcEngine:
+    """The model and processor of `model_name` (a hub id or a local folder),
+    loaded once per process and kept. threads: CPU threads for the model (None:
+    the cores this process may use). Raises ModelLoadError or PrecisionError."""
+    import torch
+
+    runtime = choose_runtime(precision)
+    if runtime.device == "cpu":
+        torch.set_num_threads(threads or cores_available())
+    model, processor = load_model_files(model_name)
+    model.eval()
+    if runtime.device == "cuda":
+        model = model.to("cuda", dtype=torch.float16 if runtime.precision == "fp16" else torch.float32)
+    elif runtime.precision == "int8":
+        with warnings.catch_warnings():
+            # torch.ao's eager quantisation is deprecated in favour of torchao (not
+            # installed); it still works in the pinned torch.
+            warnings.simplefilter("ignore", (DeprecationWarning, UserWarning))
+            model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+    log.info("speech model %s on %s in %s", model_name, runtime.device, runtime.precision)
+    return CtcEngine(model, processor, runtime, cpu_batch_mb)
+
+
+def load_model_files(model_name):
+    from transformers import AutoModelForCTC, Wav2Vec2Processor
+
+    try:
+        processor = Wav2Vec2Processor.from_pretrained(model_name)
+        try:
+            model = AutoModelForCTC.from_pretrained(model_name, attn_implementation="sdpa")
+        except (ValueError, ImportError):
+            model = AutoModelForCTC.from_pretrained(model_name)  # a model without SDPA support
+    except Exception as exc:  # hub, file system and format errors all mean the same to an operator
+        raise ModelLoadError(model_name, load_failure_reason(model_name, exc)) from exc
+    return model, processor
+
+
+def load_failure_reason(model_name, exc):
+    if model_name.startswith(("/", ".", "~")) and not Path(model_name).expanduser().exists():
+        return "there is no such folder"
+    first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return first_line.rstrip(". ")
