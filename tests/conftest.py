@@ -14,6 +14,14 @@ SHARED_SPEECH = Path(__file__).resolve().parent.parent.parent / "shared" / "test
 TEST_DB_MARKER = "speechsite:test-database"
 # Fixtures shared by several test modules: live servers, webhook receivers.
 pytest_plugins = ["tests.support.api_helpers", "tests.support.http_fixtures"]
+# Areas whose tests never touch the database: run once, not once per database.
+DATABASE_FREE_AREAS = ("guards", "pipeline", "timedtext")
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if Path(item.fspath).parent.name in DATABASE_FREE_AREAS:
+            item.add_marker(pytest.mark.once)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -12,6 +12,8 @@ import pytest
 import requests
 from django.conf import settings
 
+pytestmark = pytest.mark.once  # nothing here depends on the database
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

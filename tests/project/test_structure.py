@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.once  # nothing here depends on the database
+
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("speechsite", "transcripts", "workers", "guards", "timedtext", "testkit", "bench")
 
