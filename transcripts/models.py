@@ -47,6 +47,8 @@ class Media(models.Model):
     # Empty until a URL has been downloaded.
     file = models.FileField(upload_to=media_upload_path, max_length=255, blank=True)
     size_bytes = models.BigIntegerField(null=True, blank=True)
+    # Of the stored bytes: a worker checks its copy against it.
+    sha256 = models.CharField(max_length=64, blank=True)
     duration_s = models.FloatField(null=True, blank=True)
     has_video = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -134,6 +136,13 @@ class Transcription(models.Model):
     # Attempts in a row whose worker died (reset when a person retries).
     worker_deaths = models.PositiveIntegerField(default=0)
     lease = models.UUIDField(null=True, blank=True)
+    # Host and process of the worker that took the current attempt.
+    worker = models.CharField(max_length=255, blank=True)
+    # Where the audio is cut into chunks ([[start_s, end_s], ...]) and what made
+    # those cuts (chunk_plan_key): an attempt after a dead worker cuts the same
+    # way and goes on from the chunks whose segments are saved.
+    chunk_plan = models.JSONField(default=list, blank=True)
+    chunk_plan_key = models.CharField(max_length=64, blank=True)
     rq_job_id = models.CharField(max_length=100, blank=True)
     queued_at = models.DateTimeField(default=timezone.now)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
