@@ -18,6 +18,7 @@ from transcripts.services import create_transcription, delete_transcription, que
 from workers import downloads, fetch
 from workers.attempt import Attempt, LeaseLost
 from workers.fetch import DownloadError
+from workers.media_copy import job_folder
 
 Status = Transcription.Status
 Stage = Transcription.Stage
@@ -38,10 +39,10 @@ def speech_mp4(speech_wav, tmp_path_factory):
 
 @pytest.fixture
 def temp_dir(settings, tmp_path):
-    """Where the worker downloads to; empty again after every job."""
-    settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path / "tmp")
-    (tmp_path / "tmp").mkdir()
-    return tmp_path / "tmp"
+    """Where the worker downloads to (its job folders); empty again after every job."""
+    settings.WORKER_TEMP_DIR = str(tmp_path / "tmp")
+    (tmp_path / "tmp" / "speechsite-jobs").mkdir(parents=True)
+    return tmp_path / "tmp" / "speechsite-jobs"
 
 
 @pytest.fixture
@@ -349,8 +350,8 @@ def test_transcription_deleted_during_the_download_leaves_no_row_and_no_file(
         if Transcription.objects.filter(pk=transcription.pk).exists():
             delete_transcription(Transcription.objects.select_related("media").get(pk=transcription.pk))
 
-    with pytest.raises(LeaseLost):
-        downloads.download_media(media, on_progress=delete_on_first_progress)
+    with pytest.raises(LeaseLost), job_folder() as folder:
+        downloads.download_media(media, folder, on_progress=delete_on_first_progress)
 
     assert not Media.objects.filter(pk=media.pk).exists()
     assert stored_files(media_root) == [] and list(temp_dir.iterdir()) == []
