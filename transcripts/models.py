@@ -7,6 +7,7 @@ attempt carries a lease token, and a worker only writes while its lease holds.
 """
 
 import hashlib
+import logging
 import secrets
 import uuid
 from pathlib import Path
@@ -22,6 +23,8 @@ from django.utils import timezone
 from timedtext import Segment as TimedSegment
 from timedtext import Transcript, Word
 from timedtext.words import words_for_text
+
+log = logging.getLogger(__name__)
 
 
 def media_upload_path(media, filename):
@@ -60,8 +63,13 @@ class Media(models.Model):
         return self.original_name or self.source_url or f"media {self.pk}"
 
     def delete_file(self):
-        if self.file:
+        if not self.file:
+            return
+        try:
             self.file.delete(save=False)
+        except OSError as exc:  # the storage is down (transcripts.storage.StorageUnavailable), a disk error
+            # The row is gone already: keep the deletion, name the orphan for the admins.
+            log.error("media file %s of deleted media %s not removed: %s", self.file.name, self.pk, exc)
 
 
 @receiver(post_delete, sender=Media)

@@ -16,6 +16,7 @@ import threading
 from datetime import timedelta
 
 from boto3.exceptions import Boto3Error
+from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
 from django.utils import timezone
 from storages.backends.s3 import S3Storage
@@ -83,6 +84,12 @@ class MediaS3Storage(S3Storage):
     def size(self, name):
         try:
             return super().size(name)
+        except STORAGE_ERRORS as exc:
+            raise self.unavailable(exc) from exc
+
+    def delete(self, name):
+        try:
+            super().delete(name)
         except STORAGE_ERRORS as exc:
             raise self.unavailable(exc) from exc
 
@@ -161,8 +168,6 @@ class MediaS3Storage(S3Storage):
 
 def probe_storage(storage: S3Storage, timeout_s=5) -> str | None:
     """None when the bucket can be listed with these settings, else the reason."""
-    from botocore.config import Config
-
     quick = Config(connect_timeout=min(3, timeout_s), read_timeout=timeout_s, retries={"max_attempts": 1})
     client = storage._create_session().client(
         "s3",
