@@ -61,6 +61,7 @@ def site(tiny_model_dir):
         hosts.down()  # every process on every host, also when a step failed
         for pid_file in (ROOT / "var" / "hosts-swift" / "run").glob("*.pid"):
             pid_file.unlink()  # those servers died with their namespace
+        shutil.rmtree(ROOT / "var" / "hosts-swift" / "srv", ignore_errors=True)  # the objects; the next start makes the bucket
         shutil.rmtree(hosts.base, ignore_errors=True)
 
 

@@ -3,6 +3,7 @@ server (allowed through URL_ALLOWED_HOSTS in these tests only), stores the file
 as the job's media and transcribes it; failures end as `failed` with a message
 the user can act on, and nothing of a refused file stays on disk."""
 
+import hashlib
 import os
 import shutil
 import socket
@@ -13,6 +14,7 @@ from yt_dlp.utils import ExtractorError
 
 from guards import netguard
 from testkit.speech import convert, with_video
+from tests.support.s3 import object_keys
 from transcripts.models import Media, Transcription
 from transcripts.services import create_transcription, delete_transcription, queue_new_attempt
 from workers import downloads, fetch
@@ -143,6 +145,22 @@ def test_link_longer_than_a_title_is_replaced_by_the_sites_title(owner, site, ti
 
 
 # Failures a user can act on ---------------------------------------------------
+
+
+@committed_db
+def test_a_link_is_stored_in_the_bucket_and_transcribed_from_the_download(
+    owner, site, media_in_bucket, tiny_model, burst_worker, media_root, temp_dir, speech_mp3
+):
+    storage = media_in_bucket()
+
+    transcription = transcribe_url(owner, site.url("/talks/quick-brown-fox.mp3"), burst_worker)
+
+    assert transcription.status == Status.DONE, transcription.error_detail
+    media = transcription.media
+    assert object_keys(storage) == [f"{storage.location}/{media.file.name}"]
+    assert b"".join(storage.read_range(media.file.name, 0, media.size_bytes - 1)) == speech_mp3.read_bytes()
+    assert media.sha256 == hashlib.sha256(speech_mp3.read_bytes()).hexdigest()
+    assert stored_files(media_root) == [] and list(temp_dir.iterdir()) == []
 
 
 @committed_db

@@ -121,8 +121,6 @@ class Hosts:
                "SWIFT_BIND": self.services_address}
         env.pop("DATA_DIR", None)
         self.run("services", ROOT / "bin" / "swift-service", "start", env=env, timeout=300)
-        for pid_file in (ROOT / "var" / "hosts-swift" / "run").glob("*.pid"):
-            pid_file.unlink()  # the servers die with the namespace; a later start must not trust these
 
     def query(self, sql, *params):
         import psycopg
