@@ -159,7 +159,9 @@ def test_the_site_across_hosts_that_share_only_a_network(site, speech):
     requeued = wait_for("the job's new attempt", lambda: next(
         (r for r in jobs(site, [long_id]) if r["attempt"] == 2), None), STALE_AFTER_S + REAPER_INTERVAL_S + 30, site)
     requeue_s = requeued["queued_at"].timestamp() - killed_at
-    assert requeue_s <= STALE_AFTER_S + REAPER_INTERVAL_S + 2, requeue_s
+    # Stale STALE_AFTER_S after the last heartbeat (before the kill), found by the
+    # next round: the allowance is for the round's own work on a busy machine.
+    assert requeue_s <= STALE_AFTER_S + REAPER_INTERVAL_S + 3, f"requeued {requeue_s:.1f} s after the kill"
     [done] = wait_for("the long job to finish", lambda: all_done(site, [long_id]), 240, site)
     assert host_of(done) == survivor and done["attempt"] == 2
     resumed = re.findall(rf"transcription {long_id}: resuming with (\d+) of (\d+) chunks done", site.log(survivor))
