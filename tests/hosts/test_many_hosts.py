@@ -16,7 +16,7 @@ import pytest
 
 from testkit.speech import SENTENCES, make_speech
 from tests.conftest import require_tools
-from tests.support.hosts import ROOT, make_hosts, python
+from tests.support.hosts import REDIS_PASSWORD, ROOT, make_hosts, python
 
 pytestmark = [pytest.mark.slow, pytest.mark.once]
 
@@ -169,8 +169,12 @@ def test_the_site_across_hosts_that_share_only_a_network(site, speech):
     assert_one_clean_segment_set(site, done)
 
     # Redis restarts empty while jobs wait: nothing is lost.
-    ids = upload(site, token, short, short)
+    ids = upload(site, token, short, short, short)
     site.restart_redis_empty()
+    waiting = [row["id"] for row in jobs(site, ids) if row["status"] == "queued"]
+    queue_length = site.run("services", "redis-cli", "-h", site.services_address, "-a", REDIS_PASSWORD,
+                            "--no-auth-warning", "llen", "rq:queue:transcribe").stdout.strip()
+    assert waiting and queue_length == "0"  # queued in the database, gone from Redis
     rows = wait_for("the jobs queued before the Redis restart", lambda: all_done(site, ids), 240, site)
     for row in rows:
         assert host_of(row) == survivor
