@@ -134,9 +134,9 @@ def wait_until_serving(url):
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:
-            requests.get(f"{url}/accounts/login/", timeout=2)
+            requests.get(f"{url}/accounts/login/", timeout=10)
             return
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or still starting
             time.sleep(0.5)
     raise SystemExit("gunicorn did not answer within 120 s")
 
