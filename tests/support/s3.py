@@ -47,9 +47,14 @@ def make_storage(s3_env, **overrides):
 
 
 @pytest.fixture
-def bucket_prefix():
-    # Each test works under its own prefix: no test sees another's objects.
-    return f"test-{uuid.uuid4().hex[:12]}"
+def bucket_prefix(s3_env):
+    # Each test works under its own prefix: no test sees another's objects, and
+    # what a test left there is removed after it.
+    prefix = f"test-{uuid.uuid4().hex[:12]}"
+    yield prefix
+    storage = make_storage(s3_env, location=prefix)
+    for key in object_keys(storage):
+        storage.connection.meta.client.delete_object(Bucket=storage.bucket_name, Key=key)
 
 
 @pytest.fixture
