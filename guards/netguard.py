@@ -103,42 +103,73 @@ def normalize_host(host):
 
 
 class AllowList:
-    """Host names, addresses and networks (10.0.0.0/8) exempt from the check."""
+    """Hosts exempt from the check: names, addresses and networks (10.0.0.0/8),
+    each on every port, or on one port only: "media.internal:8080",
+    "10.0.0.5:8080", "[fd00::5]:8080". A host allowed on one port stays refused
+    on its others, so opening one internal service opens nothing else there."""
+
+    ANY_PORT = None
 
     def __init__(self, entries=()):
-        self.names = set()
-        self.networks = []
+        self.names = {}  # name -> ports allowed (ANY_PORT for all)
+        self.networks = []  # (network, port or ANY_PORT)
         for entry in entries:
             entry = entry.strip()
             if not entry:
                 continue
+            host, port = split_entry(entry)
             try:
-                self.networks.append(ipaddress.ip_network(entry.strip("[]"), strict=False))
+                self.networks.append((ipaddress.ip_network(host, strict=False), port))
             except ValueError:
-                self.names.add(normalize_host(entry))
+                self.names.setdefault(normalize_host(host), set()).add(port)
         self._addresses = None
 
-    def allows_host(self, host):
-        return host in self.names or self.allows_address(parse_address(host))
+    def allows_host(self, host, port):
+        return port_allowed(self.names.get(host, ()), port) or self.allows_address(parse_address(host), port)
 
-    def allows_address(self, address):
+    def allows_address(self, address, port):
         if address is None:
             return False
-        if any(address in network for network in self.networks):
+        if any(address in network and port_allowed((allowed,), port) for network, allowed in self.networks):
             return True
-        return address in self.addresses_of_names()
+        return port_allowed(self.addresses_of_names().get(address, ()), port)
 
     def addresses_of_names(self):
-        """The addresses of the allowed names, resolved once: at connect time
-        only the peer address is known."""
+        """{address: ports} for the allowed names, resolved once: at connect
+        time only the peer address is known."""
         if self._addresses is None:
-            self._addresses = set()
-            for name in self.names:
+            self._addresses = {}
+            for name, ports in self.names.items():
                 try:
-                    self._addresses.update(resolve(name, None))
+                    addresses = resolve(name, None)
                 except HostNotFound:
-                    pass
+                    continue
+                for address in addresses:
+                    self._addresses.setdefault(address, set()).update(ports)
         return self._addresses
+
+
+def port_allowed(allowed_ports, port):
+    return AllowList.ANY_PORT in allowed_ports or port in allowed_ports
+
+
+def split_entry(entry):
+    """(host, port or None) of an allow-list entry. A bare IPv6 address has
+    colons of its own: with a port it must be bracketed, "[fd00::5]:8080"."""
+    if entry.startswith("["):
+        host, _, rest = entry[1:].partition("]")
+        port_text = rest[1:] if rest.startswith(":") else None
+        if rest and port_text is None:
+            raise ValueError(f"URL_ALLOWED_HOSTS: {entry!r} is not [address] or [address]:port")
+    elif entry.count(":") == 1:
+        host, port_text = entry.split(":")
+    else:
+        host, port_text = entry, None
+    if port_text is None:
+        return host, AllowList.ANY_PORT
+    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise ValueError(f"URL_ALLOWED_HOSTS: {entry!r} has no valid port after the colon")
+    return host, int(port_text)
 
 
 def as_allow_list(allowed_hosts):
@@ -190,16 +221,16 @@ def check_url(url, allowed_hosts=()):
     multicast, reserved, unspecified or shared, IPv4 or IPv6, including IPv6
     forms that embed such an IPv4 address. HostNotFound (a BlockedURL) when the
     name does not resolve. Hosts in `allowed_hosts` (names, addresses or
-    networks) are exempt.
+    networks, optionally with a port: see AllowList) are exempt.
     """
     allow = as_allow_list(allowed_hosts)
     _scheme, host, port = split_url(url)
     literal = parse_address(host)
     addresses = [literal] if literal is not None else resolve(host, port)
-    if allow.allows_host(host):
+    if allow.allows_host(host, port):
         return addresses
     for address in addresses:
-        if not is_public_address(address) and not allow.allows_address(address):
+        if not is_public_address(address) and not allow.allows_address(address, port):
             raise BlockedURL(refusal(host, address))
     return addresses
 
@@ -234,13 +265,13 @@ class ConnectionGuard:
             if not candidates:
                 raise HostNotFound(f"The address of {host} could not be found.")
             for candidate in candidates:
-                self.check(host, candidate)
+                self.check(host, candidate, port)
             return str(candidates[0])
-        self.check(host, address)
+        self.check(host, address, port)
         return host
 
-    def check(self, host, address):
-        if is_public_address(address) or self.allow.allows_address(address):
+    def check(self, host, address, port):
+        if is_public_address(address) or self.allow.allows_address(address, port):
             return
         message = refusal(host, address)
         self.refused.append(message)

@@ -11,6 +11,11 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from guards.netguard import AllowList
+
+from .redis_settings import redis_connection
+from .s3_settings import s3_media_storage
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -155,6 +160,10 @@ STORAGES = {
     },
 }
 MEDIA_ROOT = STORAGES["default"]["OPTIONS"]["location"]
+if env("S3_BUCKET"):
+    # Media in an S3-compatible bucket (speechsite/s3_settings.py): no disk is
+    # shared between the web host and the workers.
+    STORAGES["default"] = s3_media_storage(env)
 MEDIA_URL = None
 WHITENOISE_USE_FINDERS = DEBUG
 
@@ -167,8 +176,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # The queue.
 REDIS_URL = env("REDIS_URL", "redis://127.0.0.1:6379/0")
 TRANSCRIBE_QUEUE = "transcribe"
+# REDIS_SENTINELS (host:port,...) instead: the master is asked of Sentinel.
 RQ_QUEUES = {
-    TRANSCRIBE_QUEUE: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 3600},
+    TRANSCRIBE_QUEUE: {**redis_connection(env), "DEFAULT_TIMEOUT": 3600},
 }
 RQ_SHOW_ADMIN_LINK = True
 
@@ -188,8 +198,15 @@ JOB_TIMEOUT_BASE_S = int(env("JOB_TIMEOUT_BASE_S", "600"))
 # A running job writes a heartbeat; when it stops for this long the worker is
 # taken for dead and the job is requeued, up to JOB_MAX_ATTEMPTS attempts.
 JOB_HEARTBEAT_S = float(env("JOB_HEARTBEAT_S", "15"))
-JOB_STALE_AFTER_S = float(env("JOB_STALE_AFTER_S", "120"))
+# 90 s (six missed heartbeats) plus one reaper round (15 s): a dead worker's
+# job is queued again within two minutes.
+JOB_STALE_AFTER_S = float(env("JOB_STALE_AFTER_S", "90"))
 JOB_MAX_ATTEMPTS = int(env("JOB_MAX_ATTEMPTS", "3"))
+# Workers copy a job's media from the storage into a folder of their own,
+# removed after the job: WORKER_TEMP_DIR (default: the system's temporary
+# folder), holding at most WORKER_TEMP_MAX_BYTES (0: as much as is free).
+WORKER_TEMP_DIR = env("WORKER_TEMP_DIR") or None
+WORKER_TEMP_MAX_BYTES = int(env("WORKER_TEMP_MAX_BYTES", "0"))
 # A user may have this many unfinished (queued or running) jobs at once.
 MAX_UNFINISHED_JOBS_PER_USER = int(env("MAX_UNFINISHED_JOBS_PER_USER", "20"))
 
@@ -197,9 +214,14 @@ MAX_UNFINISHED_JOBS_PER_USER = int(env("MAX_UNFINISHED_JOBS_PER_USER", "20"))
 URL_MAX_BYTES = int(env("URL_MAX_BYTES", str(2 * 1024**3)))
 URL_MAX_DURATION_S = int(env("URL_MAX_DURATION_S", str(4 * 3600)))
 URL_SOCKET_TIMEOUT_S = float(env("URL_SOCKET_TIMEOUT_S", "20"))
-# Hosts (names or addresses) exempt from the private-address check. Empty by
-# default; for tests and private deployments only.
+# Hosts (names, addresses or networks) exempt from the private-address check.
+# Empty by default; for tests and private deployments only.
+# An entry with a port ("media.internal:8080") opens that port only.
 URL_ALLOWED_HOSTS = env_list("URL_ALLOWED_HOSTS")
+try:
+    AllowList(URL_ALLOWED_HOSTS)  # only parses: names are resolved when used
+except ValueError as exc:
+    raise ImproperlyConfigured(str(exc)) from None
 
 # The API.
 REST_FRAMEWORK = {

@@ -13,7 +13,7 @@ from testkit.tiny_models import save_tiny_model
 SHARED_SPEECH = Path(__file__).resolve().parent.parent.parent / "shared" / "testdata" / "speech"
 TEST_DB_MARKER = "speechsite:test-database"
 # Fixtures shared by several test modules: live servers, webhook receivers.
-pytest_plugins = ["tests.support.api_helpers", "tests.support.http_fixtures"]
+pytest_plugins = ["tests.support.api_helpers", "tests.support.http_fixtures", "tests.support.s3"]
 # Areas whose tests never touch the database: run once, not once per database.
 DATABASE_FREE_AREAS = ("guards", "pipeline", "timedtext")
 

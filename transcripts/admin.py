@@ -12,7 +12,7 @@ class MediaAdmin(admin.ModelAdmin):
     search_fields = ["original_name", "source_url", "owner__username"]
     list_select_related = ["owner"]
     raw_id_fields = ["owner"]
-    readonly_fields = ["created_at"]
+    readonly_fields = ["created_at", "sha256"]
 
 
 class SegmentInline(admin.TabularInline):
@@ -38,6 +38,7 @@ class TranscriptionAdmin(admin.ModelAdmin):
     readonly_fields = [
         "status", "stage", "progress", "chunks_done", "chunks_total", "duration_s", "attempt", "lease",
         "rq_job_id", "heartbeat_at", "error", "error_traceback", "created_at", "started_at", "finished_at",
+        "worker", "chunk_plan", "chunk_plan_key",
     ]
     exclude = ["error_detail"]
     inlines = [SegmentInline]

@@ -7,6 +7,7 @@ attempt carries a lease token, and a worker only writes while its lease holds.
 """
 
 import hashlib
+import logging
 import secrets
 import uuid
 from pathlib import Path
@@ -22,6 +23,8 @@ from django.utils import timezone
 from timedtext import Segment as TimedSegment
 from timedtext import Transcript, Word
 from timedtext.words import words_for_text
+
+log = logging.getLogger(__name__)
 
 
 def media_upload_path(media, filename):
@@ -47,6 +50,8 @@ class Media(models.Model):
     # Empty until a URL has been downloaded.
     file = models.FileField(upload_to=media_upload_path, max_length=255, blank=True)
     size_bytes = models.BigIntegerField(null=True, blank=True)
+    # Of the stored bytes: a worker checks its copy against it.
+    sha256 = models.CharField(max_length=64, blank=True)
     duration_s = models.FloatField(null=True, blank=True)
     has_video = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -58,8 +63,13 @@ class Media(models.Model):
         return self.original_name or self.source_url or f"media {self.pk}"
 
     def delete_file(self):
-        if self.file:
+        if not self.file:
+            return
+        try:
             self.file.delete(save=False)
+        except OSError as exc:  # the storage is down (transcripts.storage.StorageUnavailable), a disk error
+            # The row is gone already: keep the deletion, name the orphan for the admins.
+            log.error("media file %s of deleted media %s not removed: %s", self.file.name, self.pk, exc)
 
 
 @receiver(post_delete, sender=Media)
@@ -134,6 +144,13 @@ class Transcription(models.Model):
     # Attempts in a row whose worker died (reset when a person retries).
     worker_deaths = models.PositiveIntegerField(default=0)
     lease = models.UUIDField(null=True, blank=True)
+    # Host and process of the worker that took the current attempt.
+    worker = models.CharField(max_length=255, blank=True)
+    # Where the audio is cut into chunks ([[start_s, end_s], ...]) and what made
+    # those cuts (chunk_plan_key): an attempt after a dead worker cuts the same
+    # way and goes on from the chunks whose segments are saved.
+    chunk_plan = models.JSONField(default=list, blank=True)
+    chunk_plan_key = models.CharField(max_length=64, blank=True)
     rq_job_id = models.CharField(max_length=100, blank=True)
     queued_at = models.DateTimeField(default=timezone.now)
     heartbeat_at = models.DateTimeField(null=True, blank=True)

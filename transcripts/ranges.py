@@ -5,9 +5,12 @@ Browsers seek in <audio>/<video> with Range requests; a server that answers
 as 0). The file is read from the storage in blocks, never whole into memory.
 """
 
+import logging
 import re
 
 from django.http import HttpResponse, StreamingHttpResponse
+
+log = logging.getLogger(__name__)
 
 BLOCK_BYTES = 256 * 1024
 RANGE_PATTERN = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -36,6 +39,12 @@ def parse_range(header, size_bytes):
 
 
 def stream_range(storage, name, first, length):
+    read_range = getattr(storage, "read_range", None)
+    if read_range is not None:
+        # An object store (transcripts.storage): one ranged GET, not the whole object.
+        if length > 0:
+            yield from read_range(name, first, first + length - 1)
+        return
     # Opened lazily, inside the generator: Django closes the generator when the
     # response ends, which closes the file, even if the client went away.
     with storage.open(name, "rb") as stored:
@@ -54,6 +63,9 @@ def ranged_file_response(request, storage, name, content_type):
         size_bytes = storage.size(name)
     except FileNotFoundError:
         return HttpResponse("The media file is missing.", status=404, content_type="text/plain")
+    except OSError:  # transcripts.storage.StorageUnavailable, a disk error
+        log.exception("media storage unavailable for %s", name)
+        return HttpResponse("The media storage is unavailable right now.", status=503, content_type="text/plain")
     try:
         requested = parse_range(request.headers.get("Range"), size_bytes)
     except ValueError:

@@ -2,6 +2,8 @@
 for the pages, the API and the admin alike. No request objects here: arguments
 in, rows out; refusals are RequestRefused with a message for the person."""
 
+import hashlib
+import logging
 import shutil
 import tempfile
 from contextlib import contextmanager
@@ -19,6 +21,8 @@ from guards.media import MediaError, probe_speech_media
 from . import queueing
 from .models import Media, Transcription
 from .uploads import too_large_message
+
+log = logging.getLogger(__name__)
 
 
 class RequestRefused(ValueError):
@@ -39,6 +43,10 @@ class Queued:
 
 class TooManyUnfinishedJobs(RequestRefused):
     """The per-user limit on queued and running jobs (the API answers 429)."""
+
+
+class StorageDown(RequestRefused):
+    """The media storage could not take the file (the API answers 503); nothing was kept."""
 
 
 class NotRetryable(RequestRefused):
@@ -132,11 +140,11 @@ def create_transcription(
             source=Media.Source.UPLOAD,
             original_name=original_name,
             size_bytes=upload.size,
+            sha256=upload_sha256(upload),
             duration_s=info.duration_s,
             has_video=info.has_video,
         )
-        # The storage generates the stored name (media_upload_path).
-        media.file.save(original_name or "upload", upload, save=False)
+        store_upload(media, upload)
     else:
         check_url(url)
         original_name = url[:255]
@@ -159,6 +167,31 @@ def create_transcription(
         media.delete_file()
         raise
     return Queued(transcription, queued=queue_new_attempt(transcription))
+
+
+def upload_sha256(upload):
+    # Taken while the upload streamed in (uploads.LimitedTemporaryFileUploadHandler),
+    # or read now from an upload made some other way.
+    if getattr(upload, "sha256", None):
+        return upload.sha256
+    digest = hashlib.sha256()
+    for block in upload.chunks():
+        digest.update(block)
+    upload.seek(0)
+    return digest.hexdigest()
+
+
+def store_upload(media, upload):
+    # The storage generates the stored name (media_upload_path). An object
+    # store shows the object only once the whole upload is in: a failure leaves
+    # nothing behind that a reader could see.
+    try:
+        media.file.save(media.original_name or "upload", upload, save=False)
+    except OSError as exc:  # transcripts.storage.StorageUnavailable, or the local disk
+        log.error("upload %r of user %s not stored: %s", media.original_name, media.owner_id, exc)
+        raise StorageDown(
+            "The file could not be stored right now, so nothing was saved. Please try again in a few minutes."
+        ) from exc
 
 
 def queue_new_attempt(transcription):

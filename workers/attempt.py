@@ -6,6 +6,8 @@ dead and the job requeued, or the job canceled) changes nothing.
 """
 
 import logging
+import os
+import socket
 import threading
 from contextlib import contextmanager
 
@@ -14,9 +16,12 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from timedtext import Segment as TimedSegment
+from timedtext import Word
 from transcripts.models import Segment, Transcription
 
 from . import webhooks
+from .pipeline import Span
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +48,12 @@ class Attempt:
         now = timezone.now()
         return bool(
             Transcription.objects.filter(pk=self.transcription_id, lease=self.lease, status=Status.QUEUED).update(
-                status=Status.RUNNING, stage=Stage.DECODING, progress=0.0, started_at=now, heartbeat_at=now
+                status=Status.RUNNING,
+                stage=Stage.DECODING,
+                progress=0.0,
+                started_at=now,
+                heartbeat_at=now,
+                worker=f"{socket.gethostname()}:{os.getpid()}",
             )
         )
 
@@ -55,6 +65,39 @@ class Attempt:
     def heartbeat(self):
         if not self._rows().update(heartbeat_at=timezone.now()):
             self.lost.set()
+
+    def saved_chunks(self, plan_key):
+        """What an earlier attempt left for this one: the chunk spans it planned
+        under the same `plan_key` (same file, options and model), and the chunks
+        whose segments it saved, {index: timedtext.Segment}. ([], {}) when none."""
+        row = Transcription.objects.values("chunk_plan", "chunk_plan_key").get(pk=self.transcription_id)
+        if row["chunk_plan_key"] != plan_key or not row["chunk_plan"]:
+            return [], {}
+        spans = [Span(start_s, end_s) for start_s, end_s in row["chunk_plan"]]
+        done = {}
+        for saved in Segment.objects.filter(transcription_id=self.transcription_id, index__lt=len(spans)):
+            span = spans[saved.index]
+            if (saved.start_s, saved.end_s) == (span.start_s, span.end_s):
+                words = tuple(Word.from_dict(word) for word in saved.words)
+                done[saved.index] = TimedSegment(saved.start_s, saved.end_s, saved.original_text, words)
+        return spans, done
+
+    def save_plan(self, spans, plan_key, kept_indexes):
+        """Keep the chunk plan with the job, and drop saved segments that are not
+        among `kept_indexes` (chunks of another plan)."""
+        with transaction.atomic():
+            if not self._rows().select_for_update().exists():
+                self.lost.set()
+                raise LeaseLost()
+            Segment.objects.filter(transcription_id=self.transcription_id).exclude(index__in=kept_indexes).delete()
+            self.update(
+                stage=Stage.TRANSCRIBING,
+                chunk_plan=[[span.start_s, span.end_s] for span in spans],
+                chunk_plan_key=plan_key,
+                chunks_total=len(spans),
+                chunks_done=len(kept_indexes),
+                progress=100.0 * len(kept_indexes) / max(len(spans), 1),
+            )
 
     def save_partial_segments(self, segments_by_index):
         """Show finished chunks while the rest is still being transcribed."""

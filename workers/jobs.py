@@ -7,12 +7,10 @@ for the people who read them (users on the job page, admins in the traceback).
 Every write goes through the attempt's lease (attempt.py).
 """
 
+import hashlib
+import json
 import logging
-import shutil
-import tempfile
 import traceback
-from contextlib import contextmanager
-from pathlib import Path
 
 from django.conf import settings
 from django.db import close_old_connections
@@ -20,11 +18,13 @@ from rq.timeouts import JobTimeoutException
 
 from guards.media import MediaError
 from transcripts.models import Transcription
+from transcripts.storage import StorageUnavailable
 
 from . import pipeline
 from .attempt import Attempt, LeaseLost, heartbeat
 from .downloads import download_media
 from .fetch import DownloadError
+from .media_copy import MediaCopyError, job_folder, local_media
 from .pipeline.errors import ModelLoadError, PipelineError, PrecisionError
 
 log = logging.getLogger(__name__)
@@ -38,6 +38,10 @@ UNEXPECTED_ERROR = (
 TOO_SLOW = (
     "The transcription took longer than allowed and was stopped. "
     "You can retry; if it happens again the file may be too long for this server."
+)
+MEDIA_UNAVAILABLE = (
+    "The server could not read the stored file right now, so nothing was transcribed. "
+    "The administrators can see why; please retry later."
 )
 MODEL_UNAVAILABLE = (
     "The speech model is not available on the server right now, so nothing was transcribed. "
@@ -73,20 +77,14 @@ def transcribe_options(transcription):
     )
 
 
-@contextmanager
-def local_path(field_file):
-    """A local path for a stored file: the file itself on local storage, a
-    temporary copy when the storage is remote (object storage, another machine)."""
-    try:
-        yield Path(field_file.path)
-        return
-    except NotImplementedError:
-        pass
-    with tempfile.TemporaryDirectory(prefix="speechsite-") as folder:
-        copy = Path(folder) / Path(field_file.name).name
-        with field_file.open("rb") as source, open(copy, "wb") as target:
-            shutil.copyfileobj(source, target, 1024 * 1024)
-        yield copy
+def plan_key(transcription, options):
+    """What the cut plan and the saved chunks depend on: an attempt resumes an
+    earlier one's chunks only when all of it is the same."""
+    media = transcription.media
+    split = options.split
+    made_from = [media.file.name, media.sha256, settings.STT_MODEL, options.start_s, options.end_s, split.min_space_s,
+                 split.max_space_s]
+    return hashlib.sha256(json.dumps(made_from).encode()).hexdigest()
 
 
 def transcribe(transcription_id, lease):
@@ -106,6 +104,11 @@ def transcribe(transcription_id, lease):
     except JobTimeoutException:
         attempt.fail(TOO_SLOW, traceback.format_exc())
         raise
+    except (MediaCopyError, StorageUnavailable) as exc:
+        # Names hosts, folders and settings: for admins, not users.
+        log.error("transcription %s: media not readable: %s", transcription_id, exc)
+        attempt.fail(MEDIA_UNAVAILABLE, str(exc))
+        raise
     except (ModelLoadError, PrecisionError) as exc:
         # The reason names server paths and settings: for admins, not users.
         advice = model_load_advice(exc)
@@ -123,29 +126,44 @@ def transcribe(transcription_id, lease):
 
 def run(transcription, attempt):
     media = transcription.media
-    if not media.file:
-        attempt.update(stage=Stage.DOWNLOADING, progress=0.0)
-        download_media(media, on_progress=lambda percent: attempt.update(progress=percent))
-        # The link was the title while nothing better was known (cut to the field's length).
-        if transcription.title == media.source_url[: Transcription._meta.get_field("title").max_length]:
-            attempt.update(title=media.original_name[:255] or transcription.title)
+    with job_folder() as folder:
+        if media.file:
+            attempt.update(stage=Stage.DECODING, progress=0.0)
+            path = local_media(media.file, folder, media.sha256)
+        else:
+            attempt.update(stage=Stage.DOWNLOADING, progress=0.0)
+            path = download_media(media, folder, on_progress=lambda percent: attempt.update(progress=percent))
+            # The link was the title while nothing better was known (cut to the field's length).
+            if transcription.title == media.source_url[: Transcription._meta.get_field("title").max_length]:
+                attempt.update(title=media.original_name[:255] or transcription.title)
+            attempt.update(stage=Stage.DECODING, progress=0.0)
+        engine = load_engine()
+        transcript = transcribe_resuming(path, engine, transcription, attempt)
+    attempt.update(stage=Stage.SAVING)
+    attempt.finish(transcript)
 
-    attempt.update(stage=Stage.DECODING, progress=0.0)
-    engine = load_engine()
 
-    def on_plan(chunk_spans):
-        attempt.update(stage=Stage.TRANSCRIBING, chunks_total=len(chunk_spans), chunks_done=0, progress=0.0)
+def transcribe_resuming(path, engine, transcription, attempt):
+    """The pipeline, going on from the chunks an earlier attempt saved (its
+    worker died): the plan and the finished chunks go in as arguments, each
+    batch's segments are saved as it ends."""
+    options = transcribe_options(transcription)
+    key = plan_key(transcription, options)
+    saved_plan, saved = attempt.saved_chunks(key)
+
+    def on_plan(spans):
+        kept = saved if spans == saved_plan else {}
+        if kept:
+            log.info("transcription %s: resuming with %d of %d chunks done", transcription.pk, len(kept), len(spans))
+        attempt.save_plan(spans, key, list(kept))
 
     def on_progress(done, total, finished_segments):
         attempt.save_partial_segments(finished_segments)
         attempt.update(chunks_done=done, progress=100.0 * done / max(total, 1))
 
-    with local_path(media.file) as path:
-        transcript = pipeline.transcribe_file(
-            path, engine, transcribe_options(transcription), on_plan=on_plan, on_progress=on_progress
-        )
-    attempt.update(stage=Stage.SAVING)
-    attempt.finish(transcript)
+    return pipeline.transcribe_file(
+        path, engine, options, on_plan=on_plan, on_progress=on_progress, plan=saved_plan, done=saved
+    )
 
 
 def record_rq_failure(job, connection, exc_type, exc_value, tb):

@@ -12,7 +12,9 @@ every few seconds:
   failed registry);
 - enqueues queued jobs that are not on the queue (Redis was down when they
   were created, or restarted empty), and fails queued jobs whose RQ job ended
-  without ever starting them.
+  without ever starting them;
+- now and then (`abort_stale_uploads`), aborts multipart uploads into the media
+  bucket that died with their client a day ago or more.
 """
 
 import logging
@@ -20,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.files.storage import storages
 from django.db import transaction
 from django.utils import timezone
 from redis.exceptions import RedisError
@@ -45,6 +48,9 @@ NEVER_STARTED = "The job queue dropped this transcription before it started. You
 # How long a freshly queued job may be missing from Redis before it is enqueued
 # again: covers the moment between saving the row and enqueueing it.
 SUBMIT_GRACE_S = 10
+# An upload still unfinished after this long was abandoned (no upload of
+# MAX_UPLOAD_BYTES takes a day).
+STALE_UPLOAD_AGE = timedelta(days=1)
 # The fields a new attempt or a reaper's failure writes.
 ATTEMPT_FIELDS = [
     "status", "stage", "progress", "chunks_done", "chunks_total", "attempt", "worker_deaths", "lease",
@@ -167,3 +173,15 @@ def fail_unstarted(transcription):
     ).update(status=Status.FAILED, error=NEVER_STARTED, finished_at=timezone.now())
     if failed:
         webhooks.job_ended(transcription.pk)
+
+
+def abort_stale_uploads():
+    """Abort the media bucket's abandoned multipart uploads (an object store only:
+    the upload died with the store or the web process; readers never saw them)."""
+    abort = getattr(storages["default"], "abort_stale_uploads", None)
+    if abort is None:
+        return 0
+    aborted = abort(STALE_UPLOAD_AGE)
+    if aborted:
+        log.warning("aborted %d abandoned multipart uploads in the media bucket", aborted)
+    return aborted

@@ -351,3 +351,55 @@ def test_ytdlp_uses_only_request_handlers_the_guard_can_see():
         director = ydl.build_request_director([CurlCFFIRH, UrllibRH])
         assert set(director.handlers) == {"Urllib"}
         director.close()
+
+
+# One internal service allowed by its port -------------------------------------
+
+
+def test_a_port_in_the_allow_list_opens_that_service_only(start_server, media_server, tone_mp3, tmp_path):  # noqa: F811
+    other_service = start_server("127.0.0.1")  # another service on the same host
+    other_service.serve_file("/tone.mp3", tone_mp3, "audio/mpeg")
+    media_server.serve_redirect("/go", other_service.url("/tone.mp3"))
+
+    # Allowing the whole host, the only way before ports: the allowed service's
+    # redirect reaches the other service.
+    guarded_download(media_server.url("/go"), tmp_path / "host-allowed", ["127.0.0.1"])
+    assert "/tone.mp3" in other_service.paths_requested()
+    other_service.requests.clear()
+
+    allowed = [f"127.0.0.1:{media_server.port}"]
+    downloaded = guarded_download(media_server.url("/tone.mp3"), tmp_path / "port-allowed", allowed)
+    assert downloaded.path.read_bytes() == tone_mp3.read_bytes()
+    with pytest.raises(BlockedAddressError, match="private or local network address"):
+        guarded_download(media_server.url("/go"), tmp_path / "redirected", allowed)
+    with pytest.raises(BlockedAddressError, match="private or local network address"):
+        guarded_download(other_service.url("/tone.mp3"), tmp_path / "direct", allowed)
+    assert other_service.requests == []
+
+
+@pytest.mark.parametrize(
+    ("url", "allowed", "passes"),
+    [
+        ("http://localhost:8080/a.mp3", ["localhost:8080"], True),
+        ("http://localhost:8081/a.mp3", ["localhost:8080"], False),
+        ("http://localhost/a.mp3", ["localhost:80"], True),  # the scheme's port
+        ("https://localhost/a.mp3", ["localhost:80"], False),
+        ("http://127.0.0.1:8080/", ["127.0.0.1:8080"], True),
+        ("http://[::1]:8080/", ["[::1]:8080"], True),
+        ("http://[::1]:8081/", ["[::1]:8080"], False),
+        ("http://[::1]:8081/", ["::1"], True),  # a bare IPv6 address: every port
+        ("http://10.1.2.3:9000/", ["10.0.0.0/8"], True),
+    ],
+)
+def test_allow_list_entries_with_ports(url, allowed, passes):
+    if passes:
+        assert netguard.check_url(url, allowed)
+    else:
+        with pytest.raises(netguard.BlockedURL):
+            netguard.check_url(url, allowed)
+
+
+@pytest.mark.parametrize("entry", ["media.internal:http", "media.internal:0", "media.internal:70000", "[::1]8080"])
+def test_allow_list_entries_with_a_bad_port_are_refused(entry):
+    with pytest.raises(ValueError, match="URL_ALLOWED_HOSTS"):
+        netguard.AllowList([entry])

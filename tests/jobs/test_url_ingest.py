@@ -3,6 +3,7 @@ server (allowed through URL_ALLOWED_HOSTS in these tests only), stores the file
 as the job's media and transcribes it; failures end as `failed` with a message
 the user can act on, and nothing of a refused file stays on disk."""
 
+import hashlib
 import os
 import shutil
 import socket
@@ -13,11 +14,13 @@ from yt_dlp.utils import ExtractorError
 
 from guards import netguard
 from testkit.speech import convert, with_video
+from tests.support.s3 import object_keys
 from transcripts.models import Media, Transcription
 from transcripts.services import create_transcription, delete_transcription, queue_new_attempt
 from workers import downloads, fetch
 from workers.attempt import Attempt, LeaseLost
 from workers.fetch import DownloadError
+from workers.media_copy import job_folder
 
 Status = Transcription.Status
 Stage = Transcription.Stage
@@ -38,10 +41,10 @@ def speech_mp4(speech_wav, tmp_path_factory):
 
 @pytest.fixture
 def temp_dir(settings, tmp_path):
-    """Where the worker downloads to; empty again after every job."""
-    settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path / "tmp")
-    (tmp_path / "tmp").mkdir()
-    return tmp_path / "tmp"
+    """Where the worker downloads to (its job folders); empty again after every job."""
+    settings.WORKER_TEMP_DIR = str(tmp_path / "tmp")
+    (tmp_path / "tmp" / "speechsite-jobs").mkdir(parents=True)
+    return tmp_path / "tmp" / "speechsite-jobs"
 
 
 @pytest.fixture
@@ -142,6 +145,22 @@ def test_link_longer_than_a_title_is_replaced_by_the_sites_title(owner, site, ti
 
 
 # Failures a user can act on ---------------------------------------------------
+
+
+@committed_db
+def test_a_link_is_stored_in_the_bucket_and_transcribed_from_the_download(
+    owner, site, media_in_bucket, tiny_model, burst_worker, media_root, temp_dir, speech_mp3
+):
+    storage = media_in_bucket()
+
+    transcription = transcribe_url(owner, site.url("/talks/quick-brown-fox.mp3"), burst_worker)
+
+    assert transcription.status == Status.DONE, transcription.error_detail
+    media = transcription.media
+    assert object_keys(storage) == [f"{storage.location}/{media.file.name}"]
+    assert b"".join(storage.read_range(media.file.name, 0, media.size_bytes - 1)) == speech_mp3.read_bytes()
+    assert media.sha256 == hashlib.sha256(speech_mp3.read_bytes()).hexdigest()
+    assert stored_files(media_root) == [] and list(temp_dir.iterdir()) == []
 
 
 @committed_db
@@ -349,8 +368,8 @@ def test_transcription_deleted_during_the_download_leaves_no_row_and_no_file(
         if Transcription.objects.filter(pk=transcription.pk).exists():
             delete_transcription(Transcription.objects.select_related("media").get(pk=transcription.pk))
 
-    with pytest.raises(LeaseLost):
-        downloads.download_media(media, on_progress=delete_on_first_progress)
+    with pytest.raises(LeaseLost), job_folder() as folder:
+        downloads.download_media(media, folder, on_progress=delete_on_first_progress)
 
     assert not Media.objects.filter(pk=media.pk).exists()
     assert stored_files(media_root) == [] and list(temp_dir.iterdir()) == []

@@ -48,6 +48,11 @@ class TooManyJobs(exceptions.APIException):
     default_code = "too_many_unfinished_jobs"
 
 
+class StorageDown(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "storage_unavailable"
+
+
 class JobError(exceptions.APIException):
     """An error about one job; the answer names the job so that the client can follow it."""
 
@@ -129,7 +134,10 @@ def refuse_upload_errors(request):
 
 def refusal_error(refusal):
     """The HTTP answer to a services.RequestRefused: 429 for the per-user limit on
-    unfinished jobs, 409 for a job in the wrong state, 400 otherwise."""
+    unfinished jobs, 409 for a job in the wrong state, 503 when the media storage is
+    down, 400 otherwise."""
+    if isinstance(refusal, services.StorageDown):
+        return StorageDown(refusal.message)
     if isinstance(refusal, services.TooManyUnfinishedJobs):
         return TooManyJobs(refusal.message)
     if isinstance(refusal, services.NotRetryable):

@@ -5,7 +5,10 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, close_old_connections
 
-from workers.reaper import reap
+from workers.reaper import abort_stale_uploads, reap
+
+# Abandoned uploads are few and old: looking once an hour is enough.
+UPLOAD_CLEANUP_INTERVAL_S = 3600
 
 
 class Command(BaseCommand):
@@ -20,8 +23,15 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="say what would be done, change nothing")
 
     def handle(self, *args, loop, interval, dry_run, **options):
+        next_upload_cleanup = 0.0
         while True:
             close_old_connections()
+            if not dry_run and time.monotonic() >= next_upload_cleanup:
+                next_upload_cleanup = time.monotonic() + UPLOAD_CLEANUP_INTERVAL_S
+                try:
+                    abort_stale_uploads()
+                except OSError as exc:  # transcripts.storage.StorageUnavailable
+                    self.stderr.write(f"reap_jobs: abandoned uploads not checked: {exc}")
             try:
                 report = reap(dry_run=dry_run)
             except DatabaseError as exc:
