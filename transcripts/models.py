@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from timedtext import Segment as TimedSegment
 from timedtext import Transcript, Word
+from timedtext.languages import display_name
 from timedtext.words import words_for_text
 
 
@@ -115,8 +116,15 @@ class Transcription(models.Model):
     # Options, as the person chose them.
     trim_start_s = models.FloatField(null=True, blank=True)
     trim_end_s = models.FloatField(null=True, blank=True)
-    model_name = models.CharField(max_length=255)
+    model_name = models.CharField(max_length=255, help_text="The offered model that runs the job (STT_MODELS).")
     requested_model = models.CharField(max_length=255, blank=True, help_text="What an API client asked for.")
+    requested_language = models.CharField(
+        max_length=16, blank=True, help_text="The language asked for; empty: the model detects it."
+    )
+    # What the transcript is in: the language asked for, or the one the model
+    # detected (then with its probability). Empty until a detection has run.
+    language = models.CharField(max_length=16, blank=True)
+    language_probability = models.FloatField(null=True, blank=True)
     webhook_url = models.URLField(max_length=2000, blank=True)
 
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True)
@@ -180,8 +188,29 @@ class Transcription(models.Model):
         already loaded, else all of them)."""
         rows = self.segments.all() if segments is None else segments
         return Transcript(
-            segments=tuple(row.timed() for row in rows), duration_s=self.duration_s or 0.0, title=self.title
+            segments=tuple(row.timed() for row in rows),
+            duration_s=self.duration_s or 0.0,
+            title=self.title,
+            language=self.language,
         )
+
+    @property
+    def language_detected(self):
+        return not self.requested_language and bool(self.language)
+
+    @property
+    def model_label(self):
+        """The model's name without a hub owner or a server folder (STT_MODEL
+        may name either): "hubert-large-ls960-ft"."""
+        return self.model_name.rstrip("/").rsplit("/", 1)[-1]
+
+    @property
+    def language_label(self):
+        """'German (detected)', 'English', or '' while a detection has not run."""
+        if not self.language:
+            return ""
+        name = display_name(self.language)
+        return f"{name} (detected)" if self.language_detected else name
 
     def new_attempt(self):
         """Give the job a fresh lease; an older attempt still running loses its right to write."""
@@ -195,6 +224,8 @@ class Transcription(models.Model):
         self.chunks_total = 0
         self.error = ""
         self.error_detail = ""
+        self.language = self.requested_language  # a detection runs again
+        self.language_probability = None
         self.queued_at = timezone.now()
         self.heartbeat_at = None
         self.started_at = None

@@ -28,9 +28,15 @@ def overall_percent(transcription):
     return round(low + (high - low) * within, 1)
 
 
-def stage_text(transcription, queue_position=None):
+def stage_text(transcription, queue_position=None, workers_serving=None):
+    """workers_serving: how many running workers serve the job's model (None: unknown)."""
     status, stage = transcription.status, transcription.stage
     if status == Status.QUEUED:
+        if workers_serving == 0:
+            return (
+                f"Waiting for a worker that runs the model {transcription.model_label}: none is running right now. "
+                "The job starts as soon as one is."
+            )
         if queue_position:
             return f"Waiting in the queue (position {queue_position})"
         return "Waiting in the queue"

@@ -15,16 +15,19 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.db import close_old_connections
 from rq.timeouts import JobTimeoutException
 
 from guards.media import MediaError
+from transcripts import offered_models
 from transcripts.models import Transcription
 
 from . import pipeline
 from .attempt import Attempt, LeaseLost, heartbeat
 from .downloads import download_media
 from .fetch import DownloadError
+from .pipeline.engines.whisper import check_whisper_folder
 from .pipeline.errors import ModelLoadError, PipelineError, PrecisionError
 
 log = logging.getLogger(__name__)
@@ -43,26 +46,77 @@ MODEL_UNAVAILABLE = (
     "The speech model is not available on the server right now, so nothing was transcribed. "
     "The administrators can see why; please retry later."
 )
+MODEL_NOT_OFFERED = (
+    "The model {name} is no longer offered on this site, so nothing was transcribed. "
+    "Start a new transcription with one of the offered models."
+)
 # Errors whose message is for the person who asked for the job, shown as it is.
 USER_ERRORS = (PipelineError, MediaError, DownloadError)
 
 
-def model_load_advice(exc):
+class ModelNotOffered(PipelineError):
+    """The job's model was taken off STT_MODELS after it was queued."""
+
+
+def model_load_advice(exc, model=None):
     """What an operator reads about a model that failed to load (ModelLoadError,
     PrecisionError): the reason, and the setting that fixes it."""
     if isinstance(exc, PrecisionError):
         return f"{exc} Set STT_PRECISION to one that runs on this worker."
-    return (
-        f"{exc} Set STT_MODEL to a local folder that holds the model, or download it first with "
-        "`python manage.py download_model` on a machine that can reach the Hugging Face hub."
+    advice = (
+        f"{exc} Point the model's source (STT_MODELS, or STT_MODEL) at a local folder that holds it, or "
+        "download it first with `python manage.py download_model` on a machine that can reach the Hugging Face hub."
     )
+    other_engine = model and engine_of_folder(model.source)
+    if other_engine and other_engine != model.engine:
+        advice += f" The folder holds a {other_engine} model: offer it with the engine {other_engine!r}."
+    return advice
 
 
-def load_engine():
-    """The speech engine the site's settings name, loaded once per worker process."""
-    return pipeline.load_ctc_engine(
-        settings.STT_MODEL, settings.STT_PRECISION, settings.STT_THREADS, settings.STT_CPU_BATCH_MB
+def engine_of_folder(source):
+    """'whisper' or 'ctc' for a local folder that holds such a model, else None."""
+    folder = Path(source).expanduser()
+    try:
+        check_whisper_folder(source, folder)
+        return "whisper"
+    except ModelLoadError:
+        pass
+    return "ctc" if (folder / "preprocessor_config.json").is_file() else None
+
+
+def load_engine(model=None):
+    """The speech engine of an offered model (default: the site's default),
+    loaded once per worker process: its engine and source decide which."""
+    model = model or offered_models.default_model()
+    if model.engine == "whisper":
+        return pipeline.load_whisper_engine(model.source, settings.STT_PRECISION, settings.STT_THREADS)
+    return pipeline.load_ctc_engine(model.source, settings.STT_PRECISION, settings.STT_THREADS, settings.STT_CPU_BATCH_MB)
+
+
+def offered_model(transcription):
+    model = offered_models.find_model(transcription.model_name)
+    if model is None:
+        raise ModelNotOffered(MODEL_NOT_OFFERED.format(name=transcription.model_name))
+    return model
+
+
+def engine_for_job(model, transcription, attempt):
+    """The engine with the job's options bound: a Whisper model gets the
+    language asked for (or detects it, and the job records what it found)."""
+    engine = load_engine(model)
+    if model.engine != "whisper":
+        return engine
+
+    def on_language(code, probability):
+        detected = not transcription.requested_language
+        attempt.update(language=code, language_probability=probability if detected else None)
+
+    options = pipeline.WhisperOptions(
+        language=transcription.requested_language or None,
+        beam_size=settings.WHISPER_BEAM_SIZE,
+        batch_size=settings.WHISPER_BATCH_SIZE,
     )
+    return engine.with_options(options, on_language)
 
 
 def transcribe_options(transcription):
@@ -74,17 +128,17 @@ def transcribe_options(transcription):
 
 
 @contextmanager
-def local_path(field_file):
+def local_path(storage, name):
     """A local path for a stored file: the file itself on local storage, a
     temporary copy when the storage is remote (object storage, another machine)."""
     try:
-        yield Path(field_file.path)
+        yield Path(storage.path(name))
         return
     except NotImplementedError:
         pass
     with tempfile.TemporaryDirectory(prefix="speechsite-") as folder:
-        copy = Path(folder) / Path(field_file.name).name
-        with field_file.open("rb") as source, open(copy, "wb") as target:
+        copy = Path(folder) / Path(name).name
+        with storage.open(name, "rb") as source, open(copy, "wb") as target:
             shutil.copyfileobj(source, target, 1024 * 1024)
         yield copy
 
@@ -108,7 +162,7 @@ def transcribe(transcription_id, lease):
         raise
     except (ModelLoadError, PrecisionError) as exc:
         # The reason names server paths and settings: for admins, not users.
-        advice = model_load_advice(exc)
+        advice = model_load_advice(exc, offered_models.find_model(transcription.model_name))
         log.error("transcription %s: %s", transcription_id, advice)
         attempt.fail(MODEL_UNAVAILABLE, advice)
         raise
@@ -131,7 +185,7 @@ def run(transcription, attempt):
             attempt.update(title=media.original_name[:255] or transcription.title)
 
     attempt.update(stage=Stage.DECODING, progress=0.0)
-    engine = load_engine()
+    engine = engine_for_job(offered_model(transcription), transcription, attempt)
 
     def on_plan(chunk_spans):
         attempt.update(stage=Stage.TRANSCRIBING, chunks_total=len(chunk_spans), chunks_done=0, progress=0.0)
@@ -140,12 +194,33 @@ def run(transcription, attempt):
         attempt.save_partial_segments(finished_segments)
         attempt.update(chunks_done=done, progress=100.0 * done / max(total, 1))
 
-    with local_path(media.file) as path:
+    with local_path(media.file.storage, media.file.name) as path:
         transcript = pipeline.transcribe_file(
             path, engine, transcribe_options(transcription), on_plan=on_plan, on_progress=on_progress
         )
     attempt.update(stage=Stage.SAVING)
     attempt.finish(transcript)
+
+
+def detect_language(storage_name, model_name):
+    """RQ job for /detect-language: the language of the first 90 s of a stored
+    file, as {"language", "probability"}, or {"error"} with a message for the
+    client (the file, or a model that cannot detect). The web side deletes the file."""
+    close_old_connections()
+    model = offered_models.find_model(model_name)
+    if model is None:
+        return {"error": MODEL_NOT_OFFERED.format(name=model_name)}
+    try:
+        engine = load_engine(model)
+        with local_path(default_storage, storage_name) as path:
+            audio = pipeline.decode_audio(path, end_s=90.0)
+        language, probability = engine.detect_language([audio])
+    except (ModelLoadError, PrecisionError) as exc:
+        log.error("language detection with %s: %s", model_name, model_load_advice(exc, model))
+        return {"error": MODEL_UNAVAILABLE}
+    except USER_ERRORS as exc:
+        return {"error": str(exc)}
+    return {"language": language, "probability": round(probability, 4)}
 
 
 def record_rq_failure(job, connection, exc_type, exc_value, tb):
