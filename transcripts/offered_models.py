@@ -127,10 +127,21 @@ def find_model(name):
     return next((model for model in offered_models() if model.name == name), None)
 
 
+def model_of_job(model_name):
+    """The offered model that runs a job recorded with `model_name`, or None
+    when it is no longer offered. A single-model site (STT_MODEL alone) runs
+    every job with its model: STT_MODEL may name a hub id on the web server and
+    a local folder on an offline worker, and jobs from before a change of
+    STT_MODEL run with the new one."""
+    if not (settings.STT_MODELS or "").strip():
+        return default_model()
+    return find_model(model_name)
+
+
 def queue_name(model_name):
     """The queue of a model's jobs. A job whose model is no longer offered
     goes to the default queue, where the worker fails it with a message."""
-    model = find_model(model_name)
+    model = model_of_job(model_name)
     return model.queue if model else DEFAULT_QUEUE
 
 

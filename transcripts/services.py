@@ -248,7 +248,7 @@ def retry(transcription):
             "Only a failed or canceled transcription can be retried. "
             f"This one is {transcription.get_status_display().lower()}."
         )
-    if offered_models.find_model(transcription.model_name) is None:
+    if offered_models.model_of_job(transcription.model_name) is None:
         raise NotRetryable(
             f"The model {transcription.model_name} is no longer offered here; start a new transcription instead."
         )

@@ -94,7 +94,7 @@ def load_engine(model=None):
 
 
 def offered_model(transcription):
-    model = offered_models.find_model(transcription.model_name)
+    model = offered_models.model_of_job(transcription.model_name)
     if model is None:
         raise ModelNotOffered(MODEL_NOT_OFFERED.format(name=transcription.model_name))
     return model
@@ -162,7 +162,7 @@ def transcribe(transcription_id, lease):
         raise
     except (ModelLoadError, PrecisionError) as exc:
         # The reason names server paths and settings: for admins, not users.
-        advice = model_load_advice(exc, offered_models.find_model(transcription.model_name))
+        advice = model_load_advice(exc, offered_models.model_of_job(transcription.model_name))
         log.error("transcription %s: %s", transcription_id, advice)
         attempt.fail(MODEL_UNAVAILABLE, advice)
         raise
