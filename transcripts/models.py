@@ -118,12 +118,14 @@ class Transcription(models.Model):
     trim_end_s = models.FloatField(null=True, blank=True)
     model_name = models.CharField(max_length=255, help_text="The offered model that runs the job (STT_MODELS).")
     requested_model = models.CharField(max_length=255, blank=True, help_text="What an API client asked for.")
+    # English unless services.create_transcription says otherwise (rows from
+    # before were all English, the one model's language).
     requested_language = models.CharField(
-        max_length=16, blank=True, help_text="The language asked for; empty: the model detects it."
+        max_length=16, blank=True, default="en", help_text="The language asked for; empty: the model detects it."
     )
     # What the transcript is in: the language asked for, or the one the model
     # detected (then with its probability). Empty until a detection has run.
-    language = models.CharField(max_length=16, blank=True)
+    language = models.CharField(max_length=16, blank=True, default="en")
     language_probability = models.FloatField(null=True, blank=True)
     webhook_url = models.URLField(max_length=2000, blank=True)
 

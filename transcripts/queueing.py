@@ -21,7 +21,7 @@ import django_rq
 from django.conf import settings
 from django_rq.queues import DjangoRQ
 from redis.exceptions import RedisError
-from rq import Callback, Worker
+from rq import Callback, Queue, Worker
 from rq.job import Job
 
 from . import offered_models
@@ -43,14 +43,24 @@ def get_transcribe_queue():
     return django_rq.get_queue(settings.TRANSCRIBE_QUEUE)
 
 
+class ModelQueue(DjangoRQ):
+    """django_rq's queue (it enqueues once the database transaction commits)
+    for a model's queue, which RQ_QUEUES need not list: the web process reads
+    the offered models at run time, and their queues take TRANSCRIBE_QUEUE's
+    settings. (django_rq would look the queue up in RQ_QUEUES for a default
+    result_ttl; every enqueue here passes its own.)"""
+
+    def original_enqueue_call(self, *args, **kwargs):
+        return Queue.enqueue_call(self, *args, **kwargs)
+
+
 def get_queue(name):
     """A queue by name. Every model's queue lives on the Redis of
-    TRANSCRIBE_QUEUE's settings (so that tests and operators point one setting
-    at one Redis), and enqueues when the database transaction commits."""
+    TRANSCRIBE_QUEUE's settings, so that one setting points them all at one Redis."""
     if name == settings.TRANSCRIBE_QUEUE:
         return get_transcribe_queue()
     config = settings.RQ_QUEUES[settings.TRANSCRIBE_QUEUE]
-    return DjangoRQ(
+    return ModelQueue(
         name,
         connection=django_rq.get_connection(settings.TRANSCRIBE_QUEUE),
         default_timeout=config.get("DEFAULT_TIMEOUT"),

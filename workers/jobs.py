@@ -7,6 +7,7 @@ for the people who read them (users on the job page, admins in the traceback).
 Every write goes through the attempt's lease (attempt.py).
 """
 
+import json
 import logging
 import shutil
 import tempfile
@@ -81,7 +82,11 @@ def engine_of_folder(source):
         return "whisper"
     except ModelLoadError:
         pass
-    return "ctc" if (folder / "preprocessor_config.json").is_file() else None
+    try:
+        architectures = json.loads((folder / "config.json").read_text(encoding="utf-8")).get("architectures") or []
+    except (OSError, ValueError, AttributeError):
+        return None
+    return "ctc" if any(str(name).endswith("ForCTC") for name in architectures) else None
 
 
 def load_engine(model=None):

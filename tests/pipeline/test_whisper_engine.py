@@ -42,9 +42,9 @@ def test_words_carry_times_in_the_source_file(tiny_en, real_speech):
     jfk = real_speech[JFK]
     (segment,) = tiny_en.transcribe([jfk.audio], [100.0])
     assert word_error_rate([jfk.reference], [segment.text]).wer == 0.0
-    assert segment.text.startswith("And so, my fellow Americans")  # punctuation and capitals
+    assert segment.text.startswith("And so my fellow Americans") and segment.text.endswith("country.")  # capitals, punctuation
     assert (segment.start_s, segment.end_s) == (100.0, 111.0)
-    assert [word.text for word in segment.words][:3] == ["And", "so,", "my"]
+    assert [word.text for word in segment.words][:3] == ["And", "so", "my"]
     assert all(100.0 <= word.start_s <= word.end_s <= 111.0 for word in segment.words)
     assert [word.start_s for word in segment.words] == sorted(word.start_s for word in segment.words)
     # "country." is the last word, spoken at the very end of the recording.
@@ -122,7 +122,7 @@ def test_multilingual_base_transcribes_in_the_language_it_detected(base, real_sp
     assert word_error_rate([jfk.reference], [segment.text]).wer == 0.0
     assert [code for code, _ in chosen] == ["en"] and chosen[0][1] > 0.8
     # base knows Whisper's 99 languages; faster-whisper also lists "yue", which only large-v3 has.
-    assert base.languages == WHISPER_LANGUAGES
+    assert sorted(base.languages) == sorted(WHISPER_LANGUAGES)
     with pytest.raises(UnsupportedLanguageError, match="does not know the language 'Cantonese'"):
         base.transcribe([jfk.audio], [0.0], options=WhisperOptions(language="yue"))
 

@@ -3,7 +3,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     """The language of each job. Jobs from before were all English (the one
-    CTC model), so existing rows get "en"; new rows get what they ask for."""
+    CTC model), so existing rows get "en"; new jobs get what they ask for."""
 
     dependencies = [
         ("transcripts", "0004_worker_deaths"),
@@ -16,13 +16,11 @@ class Migration(migrations.Migration):
             field=models.CharField(
                 blank=True, default="en", help_text="The language asked for; empty: the model detects it.", max_length=16
             ),
-            preserve_default=False,
         ),
         migrations.AddField(
             model_name="transcription",
             name="language",
             field=models.CharField(blank=True, default="en", max_length=16),
-            preserve_default=False,
         ),
         migrations.AddField(
             model_name="transcription",
