@@ -89,13 +89,22 @@ def engine_of_folder(source):
     return "ctc" if any(str(name).endswith("ForCTC") for name in architectures) else None
 
 
-def load_engine(model=None):
+def load_engine(model=None, precision=None):
     """The speech engine of an offered model (default: the site's default),
-    loaded once per worker process: its engine and source decide which."""
+    loaded once per worker process: its engine and source decide which.
+    precision: STT_PRECISION unless given."""
     model = model or offered_models.default_model()
+    precision = precision or settings.STT_PRECISION
     if model.engine == "whisper":
-        return pipeline.load_whisper_engine(model.source, settings.STT_PRECISION, settings.STT_THREADS)
-    return pipeline.load_ctc_engine(model.source, settings.STT_PRECISION, settings.STT_THREADS, settings.STT_CPU_BATCH_MB)
+        return pipeline.load_whisper_engine(model.source, precision, settings.STT_THREADS)
+    return pipeline.load_ctc_engine(model.source, precision, settings.STT_THREADS, settings.STT_CPU_BATCH_MB)
+
+
+def whisper_options(language):
+    """A Whisper job's options: its language ('' to detect it) and the site's decoding settings."""
+    return pipeline.WhisperOptions(
+        language=language or None, beam_size=settings.WHISPER_BEAM_SIZE, batch_size=settings.WHISPER_BATCH_SIZE
+    )
 
 
 def offered_model(transcription):
@@ -116,12 +125,7 @@ def engine_for_job(model, transcription, attempt):
         detected = not transcription.requested_language
         attempt.update(language=code, language_probability=probability if detected else None)
 
-    options = pipeline.WhisperOptions(
-        language=transcription.requested_language or None,
-        beam_size=settings.WHISPER_BEAM_SIZE,
-        batch_size=settings.WHISPER_BATCH_SIZE,
-    )
-    return engine.with_options(options, on_language)
+    return engine.with_options(whisper_options(transcription.requested_language), on_language)
 
 
 def transcribe_options(transcription):
