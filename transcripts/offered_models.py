@@ -144,9 +144,3 @@ def queue_name(model_name):
     model = model_of_job(model_name)
     return model.queue if model else DEFAULT_QUEUE
 
-
-def offers_choice():
-    """Whether a person has anything to choose: more than one model, or a
-    model with more than one language."""
-    models = offered_models()
-    return len(models) > 1 or any(len(model.languages) > 1 for model in models)
