@@ -88,6 +88,7 @@ def test_detect_language_without_a_worker_for_its_model_is_a_clear_503(live_api,
 
 
 @pytest.mark.slow
+@pytest.mark.once  # real weights: the SQLite pass only
 def test_detect_language_is_answered_by_a_worker_running_whisper_base(
     live_api, owner, offer_models, whisper_base_dir, tiny_model_dir, real_speech, media_root
 ):

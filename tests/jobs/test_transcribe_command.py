@@ -75,6 +75,7 @@ def test_model_that_cannot_load_names_stt_model(speech, settings):
         transcribe(speech)
 
 
+@pytest.mark.once  # real weights: the SQLite pass only
 def test_an_offered_whisper_model_transcribes_real_speech(offer_models, whisper_tiny_en_dir, real_speech):
     offer_models(f"tiny=whisper:{whisper_tiny_en_dir}:en")
     document = json.loads(transcribe(real_speech["jfk.flac"].path, "--model", "tiny", "--format", "json"))

@@ -18,7 +18,8 @@ from transcripts import queueing
 from transcripts.models import Transcription
 from workers import jobs, reaper
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+# Real weights: run once (the SQLite pass), not once per database.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow, pytest.mark.once]
 
 Status = Transcription.Status
 JFK = "jfk.flac"

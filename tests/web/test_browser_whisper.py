@@ -13,7 +13,8 @@ from testkit.real_speech import join_with_pauses, write_wav
 from tests.support import browser
 from tests.support.worker_process import start_worker, stop_worker
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+# Real weights: run once (the SQLite pass), not once per database.
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.once, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "a-long-browser-password-42"
 
