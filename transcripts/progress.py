@@ -32,14 +32,13 @@ def stage_text(transcription, queue_position=None, workers_serving=None):
     """workers_serving: how many running workers serve the job's model (None: unknown)."""
     status, stage = transcription.status, transcription.stage
     if status == Status.QUEUED:
+        waiting = f"Waiting in the queue (position {queue_position})" if queue_position else "Waiting in the queue"
         if workers_serving == 0:
             return (
-                f"Waiting for a worker that runs the model {transcription.model_label}: none is running right now. "
-                "The job starts as soon as one is."
+                f"{waiting}. No worker that runs the model {transcription.model_label} is running right now; "
+                "the job starts as soon as one is."
             )
-        if queue_position:
-            return f"Waiting in the queue (position {queue_position})"
-        return "Waiting in the queue"
+        return waiting
     if status == Status.RUNNING:
         if stage == Stage.DOWNLOADING:
             return f"Downloading ({transcription.progress:.0f}%)"

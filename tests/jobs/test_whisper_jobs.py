@@ -133,9 +133,10 @@ def test_a_job_whose_model_no_worker_serves_waits_and_says_so(signed_in, owner, 
     state = signed_in.get(status_url).json()
     assert state["status"] == "queued" and state["waiting_for_worker"]
     assert state["stage_text"] == (
-        "Waiting for a worker that runs the model tiny: none is running right now. The job starts as soon as one is."
+        "Waiting in the queue (position 1). No worker that runs the model tiny is running right now; "
+        "the job starts as soon as one is."
     )
-    assert "none is running right now" in signed_in.get(transcription.get_absolute_url()).content.decode()
+    assert "No worker that runs the model tiny" in signed_in.get(transcription.get_absolute_url()).content.decode()
 
     # A worker serving the model is registered (idle, between two polls of its queue).
     tiny_queue = queueing.queue_of(transcription)
