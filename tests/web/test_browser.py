@@ -146,7 +146,6 @@ def test_sign_up_upload_follow_correct_download_and_stay_private(site_server, ti
 
             # Sign up and upload.
             sign_up(page, base_url, "alice")
-            browser.screenshot(page, "upload-desktop")
             page.set_input_files("input[name=file]", str(speech_20s))
             page.fill("input[name=title]", "Browser talk")
             page.click("form.upload-form button[type=submit]")

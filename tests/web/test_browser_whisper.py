@@ -1,8 +1,8 @@
 """Real speech on the real page: a person picks Whisper tiny.en (the packaged
 weights) in the form, a worker process that serves only that model transcribes
 a recording of the eight real utterances (seven LibriSpeech readers and JFK),
-and the page plays it word by word. Its screenshots are the README's
-transcript pages."""
+and the page plays it word by word. Its screenshots are the README's upload
+and transcript pages."""
 
 
 import pytest
@@ -54,6 +54,7 @@ def test_a_whisper_transcript_of_real_speech_plays_word_by_word(
             page.set_input_files("input[name=file]", str(path))
             page.fill("input[name=title]", "Seven readers and a president")
             page.select_option("select[name=model]", "tiny.en")
+            browser.screenshot(page, "upload-desktop")
             expect(page.locator("select[name=language]")).to_have_count(0)  # both models take English only
             page.click("form.upload-form button[type=submit]")
             expect(page.locator("#job-status")).to_have_text("Done", timeout=180_000)
