@@ -12,6 +12,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from guards.netguard import AllowList
+from transcripts.offered_models import parse_offered_models
 
 from .redis_settings import redis_connection
 from .s3_settings import s3_media_storage
@@ -173,22 +174,37 @@ FILE_UPLOAD_TEMP_DIR = env("FILE_UPLOAD_TEMP_DIR") or None
 MAX_UPLOAD_BYTES = int(env("MAX_UPLOAD_BYTES", str(2 * 1024**3)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
-# The queue.
+# The speech models the site offers (transcripts/offered_models.py): STT_MODELS
+# lists them (NAME=ENGINE:SOURCE[:LANGUAGES], the first is the default); without
+# it the site offers STT_MODEL alone, a CTC model for English.
+STT_MODEL = env("STT_MODEL", "facebook/hubert-large-ls960-ft")
+STT_MODELS = env("STT_MODELS", "")
+try:
+    OFFERED_MODELS = parse_offered_models(STT_MODELS, STT_MODEL)
+except ValueError as exc:
+    raise ImproperlyConfigured(f"STT_MODELS: {exc}") from None
+
+# The queues: one per offered model (the default model's is "transcribe"), all
+# on one Redis; a worker listens on the queues of the models it has.
 REDIS_URL = env("REDIS_URL", "redis://127.0.0.1:6379/0")
 TRANSCRIBE_QUEUE = "transcribe"
 # REDIS_SENTINELS (host:port,...) instead: the master is asked of Sentinel.
 RQ_QUEUES = {
-    TRANSCRIBE_QUEUE: {**redis_connection(env), "DEFAULT_TIMEOUT": 3600},
+    queue: {**redis_connection(env), "DEFAULT_TIMEOUT": 3600}
+    for queue in dict.fromkeys([TRANSCRIBE_QUEUE, *(model.queue for model in OFFERED_MODELS)])
 }
 RQ_SHOW_ADMIN_LINK = True
 
-# The speech model and how jobs run.
-STT_MODEL = env("STT_MODEL", "facebook/hubert-large-ls960-ft")
+# How jobs run.
 STT_PRECISION = env("STT_PRECISION", "auto")  # auto | fp32 | bf16 | fp16 | int8
 # CPU threads for the model (empty: the cores the worker may use), and how much
 # memory one CPU batch of chunks may take.
 STT_THREADS = int(env("STT_THREADS", "0")) or None
 STT_CPU_BATCH_MB = float(env("STT_CPU_BATCH_MB", "512"))
+# Whisper models: beams per window (1 is greedy: faster, less accurate) and how
+# many 30-s windows are decoded together.
+WHISPER_BEAM_SIZE = int(env("WHISPER_BEAM_SIZE", "5"))
+WHISPER_BATCH_SIZE = int(env("WHISPER_BATCH_SIZE", "8"))
 SPLIT_MIN_SPACE_S = float(env("SPLIT_MIN_SPACE_S", "25"))
 SPLIT_MAX_SPACE_S = float(env("SPLIT_MAX_SPACE_S", "45"))
 # A job may run this many seconds per second of media, plus a fixed allowance

@@ -71,6 +71,44 @@ def shared_speech():
     return SHARED_SPEECH
 
 
+@pytest.fixture(scope="session")
+def real_speech(shared_speech):
+    """The real recordings of testdata/speech by file name, decoded by the
+    pipeline, with their reference transcripts."""
+    from testkit.real_speech import load_utterances
+
+    return {utterance.name: utterance for utterance in load_utterances(shared_speech)}
+
+
+@pytest.fixture(scope="session")
+def whisper_tiny_en_dir():
+    """Real Whisper tiny.en weights, as a package ships them (a test fixture only)."""
+    from testkit import packaged_models
+
+    return packaged_models.tiny_en_dir()
+
+
+@pytest.fixture(scope="session")
+def whisper_base_dir(tmp_path_factory):
+    """Real multilingual Whisper base weights, joined once per test session."""
+    from testkit import packaged_models
+
+    return packaged_models.base_dir(tmp_path_factory.mktemp("whisper-base"))
+
+
+@pytest.fixture
+def offer_models(settings):
+    """offer_models("name=engine:source[:languages], ...") makes the site offer
+    those models, as an operator's STT_MODELS would (automatic precision:
+    int8 for Whisper on CPU)."""
+
+    def offer(spec):
+        settings.STT_MODELS = spec
+        settings.STT_PRECISION = "auto"
+
+    return offer
+
+
 @pytest.fixture(autouse=True)
 def media_root(settings, tmp_path):
     settings.STORAGES = {
@@ -125,6 +163,19 @@ def run_worker_burst():
 @pytest.fixture
 def burst_worker():
     return run_worker_burst
+
+
+def run_model_workers(*model_names):
+    """Run every job queued for these offered models (all queues of them, in
+    order) in this process, as `bin/worker` with WORKER_MODELS would."""
+    from rq.worker import SimpleWorker
+
+    from transcripts import offered_models, queueing
+
+    queues = [queueing.get_queue(offered_models.queue_name(name)) for name in model_names]
+    worker = SimpleWorker(queues, connection=queues[0].connection)
+    worker.work(burst=True)
+    return worker
 
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from .cues import CueOptions, build_cues
+from .languages import language_name
 from .words import Segment, Transcript
 
 # Plain text: a pause this long starts a new paragraph; so does a segment
@@ -23,7 +24,6 @@ PARAGRAPH_PAUSE_S = 2.0
 PARAGRAPH_CHARS = 400
 PARAGRAPH_SOFT_PAUSE_S = 0.5
 GRANULARITIES = ("word", "segment")
-LANGUAGE_NAMES = {"en": "english"}
 
 
 @dataclass(frozen=True)
@@ -159,7 +159,7 @@ def to_openai_verbose_json(transcript, options=RenderOptions()):
     duration_s = round(float(transcript.duration_s or 0.0), 3)
     body = {
         "task": "transcribe",
-        "language": LANGUAGE_NAMES.get(transcript.language, transcript.language),
+        "language": language_name(transcript.language),  # OpenAI names it: "english", "german"
         "duration": duration_s,
         "text": transcript.text,
         "usage": {"type": "duration", "seconds": duration_s},

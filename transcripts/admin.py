@@ -29,8 +29,8 @@ class SegmentInline(admin.TabularInline):
 
 @admin.register(Transcription)
 class TranscriptionAdmin(admin.ModelAdmin):
-    list_display = ["title", "owner", "status", "stage", "progress", "attempt", "created_at", "finished_at"]
-    list_filter = ["status", "owner", "created_at"]
+    list_display = ["title", "owner", "status", "stage", "progress", "model_name", "language", "attempt", "created_at", "finished_at"]
+    list_filter = ["status", "model_name", "owner", "created_at"]
     search_fields = ["title", "owner__username", "error"]
     list_select_related = ["owner"]
     date_hierarchy = "created_at"
@@ -39,6 +39,7 @@ class TranscriptionAdmin(admin.ModelAdmin):
         "status", "stage", "progress", "chunks_done", "chunks_total", "duration_s", "attempt", "lease",
         "rq_job_id", "heartbeat_at", "error", "error_traceback", "created_at", "started_at", "finished_at",
         "worker", "chunk_plan", "chunk_plan_key",
+        "language", "language_probability",
     ]
     exclude = ["error_detail"]
     inlines = [SegmentInline]

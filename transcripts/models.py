@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from timedtext import Segment as TimedSegment
 from timedtext import Transcript, Word
+from timedtext.languages import display_name
 from timedtext.words import words_for_text
 
 log = logging.getLogger(__name__)
@@ -125,8 +126,17 @@ class Transcription(models.Model):
     # Options, as the person chose them.
     trim_start_s = models.FloatField(null=True, blank=True)
     trim_end_s = models.FloatField(null=True, blank=True)
-    model_name = models.CharField(max_length=255)
+    model_name = models.CharField(max_length=255, help_text="The offered model that runs the job (STT_MODELS).")
     requested_model = models.CharField(max_length=255, blank=True, help_text="What an API client asked for.")
+    # English unless services.create_transcription says otherwise (rows from
+    # before were all English, the one model's language).
+    requested_language = models.CharField(
+        max_length=16, blank=True, default="en", help_text="The language asked for; empty: the model detects it."
+    )
+    # What the transcript is in: the language asked for, or the one the model
+    # detected (then with its probability). Empty until a detection has run.
+    language = models.CharField(max_length=16, blank=True, default="en")
+    language_probability = models.FloatField(null=True, blank=True)
     webhook_url = models.URLField(max_length=2000, blank=True)
 
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True)
@@ -197,8 +207,29 @@ class Transcription(models.Model):
         already loaded, else all of them)."""
         rows = self.segments.all() if segments is None else segments
         return Transcript(
-            segments=tuple(row.timed() for row in rows), duration_s=self.duration_s or 0.0, title=self.title
+            segments=tuple(row.timed() for row in rows),
+            duration_s=self.duration_s or 0.0,
+            title=self.title,
+            language=self.language,
         )
+
+    @property
+    def language_detected(self):
+        return not self.requested_language and bool(self.language)
+
+    @property
+    def model_label(self):
+        """The model's name without a hub owner or a server folder (STT_MODEL
+        may name either): "hubert-large-ls960-ft"."""
+        return self.model_name.rstrip("/").rsplit("/", 1)[-1]
+
+    @property
+    def language_label(self):
+        """'German (detected)', 'English', or '' while a detection has not run."""
+        if not self.language:
+            return ""
+        name = display_name(self.language)
+        return f"{name} (detected)" if self.language_detected else name
 
     def new_attempt(self):
         """Give the job a fresh lease; an older attempt still running loses its right to write."""
@@ -212,6 +243,8 @@ class Transcription(models.Model):
         self.chunks_total = 0
         self.error = ""
         self.error_detail = ""
+        self.language = self.requested_language  # a detection runs again
+        self.language_probability = None
         self.queued_at = timezone.now()
         self.heartbeat_at = None
         self.started_at = None

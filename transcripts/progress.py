@@ -28,12 +28,17 @@ def overall_percent(transcription):
     return round(low + (high - low) * within, 1)
 
 
-def stage_text(transcription, queue_position=None):
+def stage_text(transcription, queue_position=None, workers_serving=None):
+    """workers_serving: how many running workers serve the job's model (None: unknown)."""
     status, stage = transcription.status, transcription.stage
     if status == Status.QUEUED:
-        if queue_position:
-            return f"Waiting in the queue (position {queue_position})"
-        return "Waiting in the queue"
+        waiting = f"Waiting in the queue (position {queue_position})" if queue_position else "Waiting in the queue"
+        if workers_serving == 0:
+            return (
+                f"{waiting}. No worker that runs the model {transcription.model_label} is running right now; "
+                "the job starts as soon as one is."
+            )
+        return waiting
     if status == Status.RUNNING:
         if stage == Stage.DOWNLOADING:
             return f"Downloading ({transcription.progress:.0f}%)"

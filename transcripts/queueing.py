@@ -5,25 +5,33 @@ The words: an *attempt* is one try at a job, with its own lease and RQ job id
 transcripts.services decides when a job gets a new attempt (a new job, a
 person's retry); the reaper (workers/reaper.py) when a worker died.
 
+Each offered model has its own queue (offered_models.queue_name), so that a
+worker takes only the jobs of the models it has; a job whose model no running
+worker serves waits in its queue, and its page says so (`workers_serving`).
+
 The web process never imports the worker side (torch): jobs are enqueued by
 their dotted path. When Redis cannot be reached the row stays queued and the
 reaper enqueues it later.
 """
 
 import logging
+import uuid
 
 import django_rq
 from django.conf import settings
+from django_rq.queues import DjangoRQ
 from redis.exceptions import RedisError
-from rq import Callback
+from rq import Callback, Queue, Worker
 from rq.job import Job
 
+from . import offered_models
 from .models import Transcription
 
 log = logging.getLogger(__name__)
 
 JOB_FUNCTION = "workers.jobs.transcribe"
 FAILURE_CALLBACK = "workers.jobs.record_rq_failure"
+DETECT_LANGUAGE_FUNCTION = "workers.jobs.detect_language"
 
 
 class QueueUnavailable(Exception):
@@ -31,7 +39,46 @@ class QueueUnavailable(Exception):
 
 
 def get_transcribe_queue():
+    """The default model's queue."""
     return django_rq.get_queue(settings.TRANSCRIBE_QUEUE)
+
+
+class ModelQueue(DjangoRQ):
+    """django_rq's queue (it enqueues once the database transaction commits)
+    for a model's queue, which RQ_QUEUES need not list: the web process reads
+    the offered models at run time, and their queues take TRANSCRIBE_QUEUE's
+    settings. (django_rq would look the queue up in RQ_QUEUES for a default
+    result_ttl; every enqueue here passes its own.)"""
+
+    def original_enqueue_call(self, *args, **kwargs):
+        return Queue.enqueue_call(self, *args, **kwargs)
+
+
+def get_queue(name):
+    """A queue by name. Every model's queue lives on the Redis of
+    TRANSCRIBE_QUEUE's settings, so that one setting points them all at one Redis."""
+    if name == settings.TRANSCRIBE_QUEUE:
+        return get_transcribe_queue()
+    config = settings.RQ_QUEUES[settings.TRANSCRIBE_QUEUE]
+    return ModelQueue(
+        name,
+        connection=django_rq.get_connection(settings.TRANSCRIBE_QUEUE),
+        default_timeout=config.get("DEFAULT_TIMEOUT"),
+    )
+
+
+def queue_of(transcription):
+    """The queue of the transcription's model."""
+    return get_queue(offered_models.queue_name(transcription.model_name))
+
+
+def workers_serving(model_name):
+    """How many live workers listen on the model's queue (RQ's worker
+    registrations expire when a worker stops beating). None when Redis is down."""
+    try:
+        return len(Worker.all(queue=get_queue(offered_models.queue_name(model_name))))
+    except RedisError:
+        return None
 
 
 def job_timeout_s(transcription):
@@ -51,7 +98,7 @@ def enqueue(transcription):
     Raises QueueUnavailable when Redis is down; the row is kept as queued.
     """
     try:
-        get_transcribe_queue().enqueue(
+        queue_of(transcription).enqueue(
             JOB_FUNCTION,
             transcription.pk,
             str(transcription.lease),
@@ -72,7 +119,7 @@ def position_in_queue(transcription):
     if transcription.status != Transcription.Status.QUEUED or not transcription.rq_job_id:
         return None
     try:
-        job_ids = get_transcribe_queue().get_job_ids()
+        job_ids = queue_of(transcription).get_job_ids()
     except RedisError:
         return None
     try:
@@ -90,3 +137,25 @@ def lost_by_queue(transcription, position=None):
         return not Job.exists(transcription.rq_job_id, connection=get_transcribe_queue().connection)
     except RedisError:
         return True
+
+
+def enqueue_language_detection(model, storage_name):
+    """Queue the detection of the language of a stored file by `model` (an
+    offered Whisper model); the id of the RQ job, whose result is
+    {"language", "probability"} or {"error"}. Raises QueueUnavailable."""
+    job_id = f"detect-language-{uuid.uuid4().hex}"
+    try:
+        get_queue(model.queue).enqueue(
+            DETECT_LANGUAGE_FUNCTION,
+            storage_name,
+            model.name,
+            job_id=job_id,
+            job_timeout=settings.JOB_TIMEOUT_BASE_S,
+            result_ttl=600,
+            failure_ttl=3600,
+            at_front=True,  # a person is waiting for the answer
+            description=f"detect the language of {storage_name} with {model.name}",
+        )
+    except RedisError as exc:
+        raise QueueUnavailable("The job queue is unavailable right now.") from exc
+    return job_id

@@ -17,8 +17,9 @@ from django.db import transaction
 
 from guards import netguard
 from guards.media import MediaError, probe_speech_media
+from timedtext.languages import language_code
 
-from . import queueing
+from . import offered_models, queueing
 from .models import Media, Transcription
 from .uploads import too_large_message
 
@@ -73,6 +74,41 @@ def check_trim(trim_start_s, trim_end_s, duration_s=None):
         raise RequestRefused(f"The start is after the end of the file, which is {duration_s:.1f} s long.", "trim_start_s")
 
 
+def chosen_model(name):
+    """The offered model called `name` ('' or None: the site's default)."""
+    if not name:
+        return offered_models.default_model()
+    model = offered_models.find_model(name)
+    if model is None:
+        offered = ", ".join(model.name for model in offered_models.offered_models())
+        raise RequestRefused(f"There is no model called {name!r} here. The models offered: {offered}.", "model")
+    return model
+
+
+def chosen_language(model, language):
+    """The job's language for `model`: '' to detect it, or a code. `language`
+    is what a person or a client sent: a code, a regional form or a name."""
+    code = language_code(language)
+    if code is None:
+        raise RequestRefused(f"{language!r} is not a language this site knows; use a code such as en or de.", "language")
+    try:
+        return model.language_for(code)
+    except ValueError as exc:
+        raise RequestRefused(str(exc), "language") from exc
+
+
+def model_for_language(language):
+    """For clients that cannot name a model (whisper-asr-webservice's, OpenAI's
+    "whisper-1"): the site's default, unless a language is asked for that it
+    cannot do and another offered model can."""
+    default = offered_models.default_model()
+    code = language_code(language)
+    if not code or code in default.languages:
+        return default
+    able = [model for model in offered_models.offered_models() if code in model.languages]
+    return able[0] if able else default
+
+
 def check_url(url):
     try:
         URLValidator(schemes=["http", "https"])(url)
@@ -121,14 +157,20 @@ def create_transcription(
     trim_end_s=None,
     webhook_url="",
     requested_model="",
+    model="",
+    language="",
 ):
-    """Check, store and queue a new transcription of an uploaded file or a URL.
+    """Check, store and queue a new transcription of an uploaded file or a URL,
+    with an offered model (`model`, a name: '' for the default) in `language`
+    (a code or a name; '' to detect it, or the model's only language).
 
     Raises RequestRefused with a message for the user. When Redis is down the
     rows are kept and Queued.queued is False.
     """
     if (upload is None) == (not url):
         raise RequestRefused("Choose a file to upload or paste a link, not both.")
+    offered = chosen_model(model)
+    language = chosen_language(offered, language)
     check_can_start_job(owner)
     check_trim(trim_start_s, trim_end_s)
     if upload is not None:
@@ -159,8 +201,10 @@ def create_transcription(
                 title=(title.strip() or original_name)[:255],
                 trim_start_s=trim_start_s,
                 trim_end_s=trim_end_s,
-                model_name=settings.STT_MODEL,
+                model_name=offered.name,
                 requested_model=requested_model,
+                requested_language=language,
+                language=language,
                 webhook_url=webhook_url,
             )
     except BaseException:
@@ -236,6 +280,10 @@ def retry(transcription):
         raise NotRetryable(
             "Only a failed or canceled transcription can be retried. "
             f"This one is {transcription.get_status_display().lower()}."
+        )
+    if offered_models.model_of_job(transcription.model_name) is None:
+        raise NotRetryable(
+            f"The model {transcription.model_name} is no longer offered here; start a new transcription instead."
         )
     check_can_start_job(transcription.owner)
     return Queued(transcription, queued=queue_new_attempt(transcription))

@@ -11,12 +11,15 @@ import hashlib
 import json
 import logging
 import traceback
+from pathlib import Path
 
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.db import close_old_connections
 from rq.timeouts import JobTimeoutException
 
 from guards.media import MediaError
+from transcripts import offered_models
 from transcripts.models import Transcription
 from transcripts.storage import StorageUnavailable
 
@@ -25,6 +28,7 @@ from .attempt import Attempt, LeaseLost, heartbeat
 from .downloads import download_media
 from .fetch import DownloadError
 from .media_copy import MediaCopyError, job_folder, local_media
+from .pipeline.engines.whisper import check_whisper_folder
 from .pipeline.errors import ModelLoadError, PipelineError, PrecisionError
 
 log = logging.getLogger(__name__)
@@ -47,26 +51,85 @@ MODEL_UNAVAILABLE = (
     "The speech model is not available on the server right now, so nothing was transcribed. "
     "The administrators can see why; please retry later."
 )
+MODEL_NOT_OFFERED = (
+    "The model {name} is no longer offered on this site, so nothing was transcribed. "
+    "Start a new transcription with one of the offered models."
+)
 # Errors whose message is for the person who asked for the job, shown as it is.
 USER_ERRORS = (PipelineError, MediaError, DownloadError)
 
 
-def model_load_advice(exc):
+class ModelNotOffered(PipelineError):
+    """The job's model was taken off STT_MODELS after it was queued."""
+
+
+def model_load_advice(exc, model=None):
     """What an operator reads about a model that failed to load (ModelLoadError,
     PrecisionError): the reason, and the setting that fixes it."""
     if isinstance(exc, PrecisionError):
         return f"{exc} Set STT_PRECISION to one that runs on this worker."
-    return (
-        f"{exc} Set STT_MODEL to a local folder that holds the model, or download it first with "
-        "`python manage.py download_model` on a machine that can reach the Hugging Face hub."
+    advice = (
+        f"{exc} Point the model's source (STT_MODELS, or STT_MODEL) at a local folder that holds it, or "
+        "download it first with `python manage.py download_model` on a machine that can reach the Hugging Face hub."
+    )
+    other_engine = model and engine_of_folder(model.source)
+    if other_engine and other_engine != model.engine:
+        advice += f" The folder holds a {other_engine} model: offer it with the engine {other_engine!r}."
+    return advice
+
+
+def engine_of_folder(source):
+    """'whisper' or 'ctc' for a local folder that holds such a model, else None."""
+    folder = Path(source).expanduser()
+    try:
+        check_whisper_folder(source, folder)
+        return "whisper"
+    except ModelLoadError:
+        pass
+    try:
+        architectures = json.loads((folder / "config.json").read_text(encoding="utf-8")).get("architectures") or []
+    except (OSError, ValueError, AttributeError):
+        return None
+    return "ctc" if any(str(name).endswith("ForCTC") for name in architectures) else None
+
+
+def load_engine(model=None, precision=None):
+    """The speech engine of an offered model (default: the site's default),
+    loaded once per worker process: its engine and source decide which.
+    precision: STT_PRECISION unless given."""
+    model = model or offered_models.default_model()
+    precision = precision or settings.STT_PRECISION
+    if model.engine == "whisper":
+        return pipeline.load_whisper_engine(model.source, precision, settings.STT_THREADS)
+    return pipeline.load_ctc_engine(model.source, precision, settings.STT_THREADS, settings.STT_CPU_BATCH_MB)
+
+
+def whisper_options(language):
+    """A Whisper job's options: its language ('' to detect it) and the site's decoding settings."""
+    return pipeline.WhisperOptions(
+        language=language or None, beam_size=settings.WHISPER_BEAM_SIZE, batch_size=settings.WHISPER_BATCH_SIZE
     )
 
 
-def load_engine():
-    """The speech engine the site's settings name, loaded once per worker process."""
-    return pipeline.load_ctc_engine(
-        settings.STT_MODEL, settings.STT_PRECISION, settings.STT_THREADS, settings.STT_CPU_BATCH_MB
-    )
+def offered_model(transcription):
+    model = offered_models.model_of_job(transcription.model_name)
+    if model is None:
+        raise ModelNotOffered(MODEL_NOT_OFFERED.format(name=transcription.model_name))
+    return model
+
+
+def engine_for_job(model, transcription, attempt):
+    """The engine with the job's options bound: a Whisper model gets the
+    language asked for (or detects it, and the job records what it found)."""
+    engine = load_engine(model)
+    if model.engine != "whisper":
+        return engine
+
+    def on_language(code, probability):
+        detected = not transcription.requested_language
+        attempt.update(language=code, language_probability=probability if detected else None)
+
+    return engine.with_options(whisper_options(transcription.requested_language), on_language)
 
 
 def transcribe_options(transcription):
@@ -82,8 +145,10 @@ def plan_key(transcription, options):
     earlier one's chunks only when all of it is the same."""
     media = transcription.media
     split = options.split
-    made_from = [media.file.name, media.sha256, settings.STT_MODEL, options.start_s, options.end_s, split.min_space_s,
-                 split.max_space_s]
+    made_from = [
+        media.file.name, media.sha256, transcription.model_name, transcription.requested_language,
+        options.start_s, options.end_s, split.min_space_s, split.max_space_s,
+    ]
     return hashlib.sha256(json.dumps(made_from).encode()).hexdigest()
 
 
@@ -111,7 +176,7 @@ def transcribe(transcription_id, lease):
         raise
     except (ModelLoadError, PrecisionError) as exc:
         # The reason names server paths and settings: for admins, not users.
-        advice = model_load_advice(exc)
+        advice = model_load_advice(exc, offered_models.model_of_job(transcription.model_name))
         log.error("transcription %s: %s", transcription_id, advice)
         attempt.fail(MODEL_UNAVAILABLE, advice)
         raise
@@ -129,7 +194,7 @@ def run(transcription, attempt):
     with job_folder() as folder:
         if media.file:
             attempt.update(stage=Stage.DECODING, progress=0.0)
-            path = local_media(media.file, folder, media.sha256)
+            path = local_media(media.file.storage, media.file.name, folder, media.sha256)
         else:
             attempt.update(stage=Stage.DOWNLOADING, progress=0.0)
             path = download_media(media, folder, on_progress=lambda percent: attempt.update(progress=percent))
@@ -137,7 +202,7 @@ def run(transcription, attempt):
             if transcription.title == media.source_url[: Transcription._meta.get_field("title").max_length]:
                 attempt.update(title=media.original_name[:255] or transcription.title)
             attempt.update(stage=Stage.DECODING, progress=0.0)
-        engine = load_engine()
+        engine = engine_for_job(offered_model(transcription), transcription, attempt)
         transcript = transcribe_resuming(path, engine, transcription, attempt)
     attempt.update(stage=Stage.SAVING)
     attempt.finish(transcript)
@@ -164,6 +229,27 @@ def transcribe_resuming(path, engine, transcription, attempt):
     return pipeline.transcribe_file(
         path, engine, options, on_plan=on_plan, on_progress=on_progress, plan=saved_plan, done=saved
     )
+
+
+def detect_language(storage_name, model_name):
+    """RQ job for /detect-language: the language of the first 90 s of a stored
+    file, as {"language", "probability"}, or {"error"} with a message for the
+    client (the file, or a model that cannot detect). The web side deletes the file."""
+    close_old_connections()
+    model = offered_models.find_model(model_name)
+    if model is None:
+        return {"error": MODEL_NOT_OFFERED.format(name=model_name)}
+    try:
+        engine = load_engine(model)
+        with job_folder() as folder:
+            audio = pipeline.decode_audio(local_media(default_storage, storage_name, folder), end_s=90.0)
+        language, probability = engine.detect_language([audio])
+    except (ModelLoadError, PrecisionError) as exc:
+        log.error("language detection with %s: %s", model_name, model_load_advice(exc, model))
+        return {"error": MODEL_UNAVAILABLE}
+    except USER_ERRORS as exc:
+        return {"error": str(exc)}
+    return {"language": language, "probability": round(probability, 4)}
 
 
 def record_rq_failure(job, connection, exc_type, exc_value, tb):

@@ -73,14 +73,13 @@ def process_exists(pid):
     return True
 
 
-def local_media(field_file, folder, expected_sha256=""):
+def local_media(storage, name, folder, expected_sha256=""):
     """A local path to a stored file: the file itself on local storage, else a
     checked copy in `folder`."""
     try:
-        return Path(field_file.path)
+        return Path(storage.path(name))
     except NotImplementedError:
         pass
-    storage, name = field_file.storage, field_file.name
     size_bytes = storage.size(name)
     check_room(size_bytes, folder)
     copy = folder / Path(name).name

@@ -32,7 +32,7 @@ from rq.job_lifecycle import record_job_failure
 from rq.registry import StartedJobRegistry
 
 from transcripts.models import Transcription
-from transcripts.queueing import QueueUnavailable, enqueue, get_transcribe_queue
+from transcripts.queueing import QueueUnavailable, enqueue, get_queue, get_transcribe_queue, queue_of
 
 from . import webhooks
 
@@ -54,7 +54,8 @@ STALE_UPLOAD_AGE = timedelta(days=1)
 # The fields a new attempt or a reaper's failure writes.
 ATTEMPT_FIELDS = [
     "status", "stage", "progress", "chunks_done", "chunks_total", "attempt", "worker_deaths", "lease",
-    "rq_job_id", "queued_at", "heartbeat_at", "started_at", "finished_at", "error", "error_detail",
+    "rq_job_id", "queued_at", "heartbeat_at", "started_at", "finished_at", "error", "error_detail", "language",
+    "language_probability",
 ]
 
 
@@ -128,24 +129,27 @@ def handle_dead_attempt(transcription, report, dry_run):
 def fail_rq_job(job_id, reason):
     """Move a dead attempt's RQ job to the failed registry, as RQ itself would
     much later (or never, if no worker goes idle)."""
-    queue = get_transcribe_queue()
+    connection = get_transcribe_queue().connection
     try:
-        job = Job.fetch(job_id, connection=queue.connection)
+        job = Job.fetch(job_id, connection=connection)
     except NoSuchJobError:
         return
     if job.get_status() in (JobStatus.FINISHED, JobStatus.FAILED):
         return
-    with queue.connection.pipeline() as pipeline:
-        StartedJobRegistry(queue=queue).remove_executions(job, pipeline=pipeline)
+    with connection.pipeline() as pipeline:
+        # The registry of the queue the job ran from: each model has its own.
+        StartedJobRegistry(queue=get_queue(job.origin)).remove_executions(job, pipeline=pipeline)
         record_job_failure(job, reason, pipeline)
         pipeline.execute()
 
 
 def enqueue_lost_jobs(now, report, dry_run):
-    queue = get_transcribe_queue()
-    queued_job_ids = set(queue.get_job_ids())
+    queued_job_ids = {}  # queue name -> the job ids on it, read once per round
     for transcription in Transcription.objects.filter(status=Status.QUEUED).select_related("media"):
-        if transcription.rq_job_id in queued_job_ids:
+        queue = queue_of(transcription)
+        if queue.name not in queued_job_ids:
+            queued_job_ids[queue.name] = set(queue.get_job_ids())
+        if transcription.rq_job_id in queued_job_ids[queue.name]:
             continue
         try:
             job_status = Job.fetch(transcription.rq_job_id, connection=queue.connection).get_status()

@@ -114,7 +114,8 @@ def job_ended(transcription_id):
         transcription = Transcription.objects.filter(pk=transcription_id).exclude(webhook_url="").first()
         if transcription is None:
             return None
-        return queueing.get_transcribe_queue().enqueue(
+        # The queue of the job's model: the worker that just ended it serves it.
+        return queueing.queue_of(transcription).enqueue(
             DELIVER,
             transcription.webhook_url,
             transcription.owner_id,

@@ -73,3 +73,13 @@ def test_model_that_cannot_load_names_stt_model(speech, settings):
     settings.STT_MODEL = "/nowhere/to/be/found"
     with pytest.raises(CommandError, match="STT_MODEL"):
         transcribe(speech)
+
+
+@pytest.mark.once  # real weights: the SQLite pass only
+def test_an_offered_whisper_model_transcribes_real_speech(offer_models, whisper_tiny_en_dir, real_speech):
+    offer_models(f"tiny=whisper:{whisper_tiny_en_dir}:en")
+    document = json.loads(transcribe(real_speech["jfk.flac"].path, "--model", "tiny", "--format", "json"))
+    assert document["language"] == "en"
+    assert document["text"].startswith("And so my fellow Americans") and document["text"].endswith("country.")
+    with pytest.raises(CommandError, match="The model tiny understands English only; it cannot transcribe German"):
+        transcribe(real_speech["jfk.flac"].path, "--model", "tiny", "--language", "de")

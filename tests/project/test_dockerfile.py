@@ -19,5 +19,10 @@ def test_dockerfile_passes_hadolint():
 
 def test_container_entrypoint_runs_the_documented_processes():
     entrypoint = (ROOT / "bin" / "container-entrypoint").read_text()
-    for process in ("gunicorn speechsite.wsgi", "rqworker transcribe --worker-class rq.worker.SimpleWorker", "reap_jobs --loop"):
+    for process in (
+        "gunicorn speechsite.wsgi",
+        "manage.py worker_queues",
+        "rqworker $queues --worker-class rq.worker.SimpleWorker",
+        "reap_jobs --loop",
+    ):
         assert process in entrypoint

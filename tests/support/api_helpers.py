@@ -80,10 +80,10 @@ def live_api(transactional_db):
 
 
 @contextmanager
-def worker_process(tiny_model_dir, **environment):
+def worker_process(tiny_model_dir, queues=("transcribe",), **environment):
     """A real `manage.py rqworker` process until the block ends: for tests where
     the web side runs in a live server and waits for a job being transcribed."""
-    worker = start_worker(tiny_model_dir, **environment)
+    worker = start_worker(tiny_model_dir, queues, **environment)
     try:
         yield worker
     finally:

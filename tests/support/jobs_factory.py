@@ -2,10 +2,9 @@
 
 from pathlib import Path
 
-from django.conf import settings
 from django.core.files import File
 
-from transcripts import services
+from transcripts import offered_models, services
 from transcripts.models import Media, Transcription
 
 
@@ -20,11 +19,11 @@ def media_from_file(owner, path, duration_s=None):
 
 
 def queued_transcription(owner, path, duration_s=None, **options):
-    """A transcription of `path`, queued in the real Redis."""
+    """A transcription of `path` (by the site's default model unless
+    `model_name` says otherwise), queued in the real Redis."""
     media = media_from_file(owner, path, duration_s)
-    transcription = Transcription.objects.create(
-        owner=owner, media=media, title=Path(path).stem, model_name=settings.STT_MODEL, **options
-    )
+    options.setdefault("model_name", offered_models.default_model().name)
+    transcription = Transcription.objects.create(owner=owner, media=media, title=Path(path).stem, **options)
     services.queue_new_attempt(transcription)
     transcription.refresh_from_db()
     return transcription

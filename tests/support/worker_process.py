@@ -39,10 +39,10 @@ def start_stalling_worker(model_dir, stall_after_batch_s, **extra):
     )
 
 
-def start_worker(model_dir, **extra):
-    """`manage.py rqworker`, as operators run it (stop it with SIGTERM)."""
+def start_worker(model_dir, queues=("transcribe",), **extra):
+    """`manage.py rqworker` on `queues`, as operators run it (stop it with SIGTERM)."""
     return subprocess.Popen(
-        [sys.executable, "manage.py", "rqworker", "transcribe", "--worker-class", "rq.worker.SimpleWorker"],
+        [sys.executable, "manage.py", "rqworker", *queues, "--worker-class", "rq.worker.SimpleWorker"],
         cwd=ROOT,
         env=worker_environment(model_dir, **extra),
         stdout=subprocess.PIPE,

@@ -214,3 +214,12 @@ def test_unknown_format_is_refused():
 def test_timestamps_past_an_hour():
     assert timestamp(3723.4567, ",") == "01:02:03,457"
     assert timestamp(59.9996, ".") == "00:01:00.000"
+
+
+@pytest.mark.parametrize("code, name", [("de", "german"), ("pt", "portuguese"), ("haw", "hawaiian"), ("", "")])
+def test_every_format_carries_the_transcripts_language(code, name):
+    german = Transcript(segments=(Segment(0.0, 2.0, "Guten Tag.", (Word("Guten", 0.1, 0.5), Word("Tag.", 0.6, 1.0))),),
+                        duration_s=2.0, language=code)
+    assert json.loads(render("openai_verbose_json", german)[0])["language"] == name  # OpenAI names it
+    assert json.loads(render("whisper_json", german)[0])["language"] == code  # whisper gives the code
+    assert json.loads(render("json", german)[0])["language"] == code

@@ -67,7 +67,7 @@ def test_queue_position_is_shown_for_queued_jobs(signed_in):
     second = Transcription.objects.order_by("pk").last()
     state = signed_in.get(reverse("transcripts:status_json", args=[second.pk])).json()
     assert state["queue_position"] == 2
-    assert state["stage_text"] == "Waiting in the queue (position 2)"
+    assert state["stage_text"].startswith("Waiting in the queue (position 2). No worker that runs the model")
 
 
 def test_cancel_a_queued_job(signed_in, owner):

@@ -23,18 +23,22 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from timedtext.formats import FORMATS
+from timedtext.languages import language_name
+from transcripts import language_detection, services
 from transcripts.render_cache import render_transcript
 
 from .base import (
     ApiView,
+    Unavailable,
+    WaitedTooLong,
     create_transcription,
     error_responses,
     finished_or_error,
     invalid,
+    refusal_error,
     refuse_upload_errors,
     wait_for_job,
 )
-from .openai import is_english
 
 TAG = ["whisper-asr-webservice-compatible"]
 # timedtext's formats, by whisper-asr-webservice's name for them.
@@ -59,13 +63,6 @@ class AsrOptionsSerializer(serializers.Serializer):
             raise serializers.ValidationError("Translation is not supported; this server transcribes only.")
         return task
 
-    def validate_language(self, language):
-        if not is_english(language):
-            raise serializers.ValidationError(
-                f"This server's model transcribes English only; language {language!r} cannot be honoured."
-            )
-        return "en"
-
 
 class AudioFileSerializer(serializers.Serializer):
     audio_file = serializers.FileField()
@@ -74,7 +71,14 @@ class AudioFileSerializer(serializers.Serializer):
 ASR_PARAMETERS = [
     OpenApiParameter("output", enum=list(OUTPUTS), default="txt"),
     OpenApiParameter("task", enum=["transcribe"], default="transcribe", description="translate is refused (400)."),
-    OpenApiParameter("language", str, description="English only: en, or leave it out."),
+    OpenApiParameter(
+        "language",
+        str,
+        description=(
+            "A code (en, de). The site's default model runs, or the first offered model that takes the language; "
+            "one no offered model takes is refused. Left out: detected by a multilingual model, or the model's own."
+        ),
+    ),
     OpenApiParameter("encode", bool, default=True, description="false: audio_file is raw 16 kHz mono s16le PCM."),
     OpenApiParameter("initial_prompt", str, description="Accepted, no effect."),
     OpenApiParameter("vad_filter", bool, description="Accepted, no effect: silence is always skipped."),
@@ -125,7 +129,7 @@ class Asr(ApiView):
         summary="Transcribe audio (whisper-asr-webservice's shape); waits for the job",
         description=(
             "For Bazarr's Whisper provider and similar tools. The token may also be given in the path: "
-            "/t/<token>/asr (keep such URLs secret). English only; translation is refused."
+            "/t/<token>/asr (keep such URLs secret). Translation is refused."
         ),
         parameters=ASR_PARAMETERS,
         request={"multipart/form-data": AudioFileSerializer},
@@ -142,8 +146,15 @@ class Asr(ApiView):
     def post(self, request, token=None):
         options = read_options(request)
         upload = audio_upload(request, options["encode"])
+        model = services.model_for_language(options["language"])
         try:
-            transcription = create_transcription(request, upload=upload, requested_model="whisper-asr-webservice")
+            transcription = create_transcription(
+                request,
+                upload=upload,
+                requested_model="whisper-asr-webservice",
+                model=model.name,
+                language=options["language"],
+            )
         finally:
             # The WAV made from raw PCM is no request file, so Django would not
             # close it; its temporary file may have been moved into storage.
@@ -161,6 +172,7 @@ class Asr(ApiView):
 class DetectedLanguageSerializer(serializers.Serializer):
     detected_language = serializers.CharField()
     language_code = serializers.CharField()
+    confidence = serializers.FloatField(required=False, help_text="Only when a model detected it.")
 
 
 class DetectLanguage(ApiView):
@@ -169,12 +181,29 @@ class DetectLanguage(ApiView):
     @extend_schema(
         tags=TAG,
         operation_id="detectLanguage",
-        summary="Language of the audio: always English, the one language this model knows",
+        summary="Language of the audio, detected by an offered multilingual Whisper model",
+        description=(
+            "A worker running the first offered multilingual Whisper model reads up to 90 s of the file. "
+            "A site with no such model answers the language of its model (English), without confidence."
+        ),
         parameters=[ASR_PARAMETERS[3]],
         request={"multipart/form-data": AudioFileSerializer},
-        responses={200: DetectedLanguageSerializer, **error_responses(400, 401, 413)},
+        responses={200: DetectedLanguageSerializer, **error_responses(400, 401, 413, 503, 504)},
     )
     def post(self, request, token=None):
-        read_options(request)
-        audio_upload(request, encode=True)
-        return Response({"detected_language": "english", "language_code": "en"})
+        options = read_options(request)
+        upload = audio_upload(request, options["encode"])
+        try:
+            detected = language_detection.detect_language(upload)
+        except services.RequestRefused as refusal:
+            raise refusal_error(refusal) from refusal
+        except language_detection.DetectionUnavailable as exc:
+            raise Unavailable(str(exc)) from exc
+        except language_detection.DetectionTimedOut as exc:
+            raise WaitedTooLong(str(exc)) from exc
+        finally:
+            upload.close()
+        body = {"detected_language": language_name(detected.language), "language_code": detected.language}
+        if detected.probability is not None:
+            body["confidence"] = detected.probability
+        return Response(body)

@@ -53,6 +53,16 @@ class StorageDown(exceptions.APIException):
     default_code = "storage_unavailable"
 
 
+class Unavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "unavailable"
+
+
+class WaitedTooLong(exceptions.APIException):
+    status_code = status.HTTP_504_GATEWAY_TIMEOUT
+    default_code = "wait_limit"
+
+
 class JobError(exceptions.APIException):
     """An error about one job; the answer names the job so that the client can follow it."""
 

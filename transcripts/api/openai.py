@@ -3,14 +3,16 @@
 
 POST /v1/audio/transcriptions queues a normal job (it shows up in the owner's
 history) and answers when the job has ended, or 504 with the job id after
-API_WAIT_LIMIT_S. The model is English-only: `language` other than English is
-refused, `prompt` and `temperature` are accepted and have no effect (a CTC
-model has neither), and any `model` name is accepted and recorded.
+API_WAIT_LIMIT_S. `model` names one of the site's offered models; any other
+name (clients send "whisper-1") is recorded and gets the site's default, or,
+when `language` asks for one the default cannot do, the first offered model
+that can. `language` is honoured where the model takes it (else 400); left out,
+a multilingual Whisper model detects it. `prompt` and `temperature` are
+accepted and have no effect.
 """
 
 import time
 
-from django.conf import settings
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -19,6 +21,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from timedtext.formats import GRANULARITIES, RenderOptions
+from transcripts import offered_models, services
 from transcripts.render_cache import render_transcript
 
 from .base import (
@@ -36,16 +39,18 @@ RESPONSE_FORMATS = ("json", "text", "srt", "verbose_json", "vtt")
 FORMATS = {"json": "openai_json", "verbose_json": "openai_verbose_json", "text": "txt", "srt": "srt", "vtt": "vtt"}
 
 
-def is_english(language):
-    """ISO-639-1 "en", a regional form ("en-GB") or the name."""
-    language = language.strip().lower()
-    return language in ("", "en", "english") or language.startswith(("en-", "en_"))
-
-
 class TranscriptionRequestSerializer(serializers.Serializer):
     file = serializers.FileField(help_text="The audio or video file.")
-    model = serializers.CharField(max_length=255, help_text="Any name; recorded on the job (e.g. whisper-1).")
-    language = serializers.CharField(required=False, allow_blank=True, default="", help_text="English only: en.")
+    model = serializers.CharField(
+        max_length=255,
+        help_text="An offered model (GET /v1/models); any other name (whisper-1) gets the site's default.",
+    )
+    language = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="ISO-639-1 code (en, de); one the model cannot do is refused. Left out: detected, or the model's own.",
+    )
     prompt = serializers.CharField(required=False, allow_blank=True, default="", help_text="Accepted, no effect.")
     temperature = serializers.FloatField(
         required=False, min_value=0, max_value=1, default=0.0, help_text="Accepted, no effect."
@@ -64,13 +69,6 @@ class TranscriptionRequestSerializer(serializers.Serializer):
             fields["timestamp_granularities"] = data.getlist("timestamp_granularities[]")
             data = fields
         return super().to_internal_value(data)
-
-    def validate_language(self, language):
-        if not is_english(language):
-            raise serializers.ValidationError(
-                f"This server's model transcribes English only; language {language!r} cannot be honoured."
-            )
-        return "en"
 
     def validate_stream(self, stream):
         if stream:
@@ -130,7 +128,8 @@ class AudioTranscriptions(ApiView):
         description=(
             "Queues a normal job (it appears in your history) and answers when it has ended. "
             "After API_WAIT_LIMIT_S the answer is 504 with the job, which goes on: follow it under "
-            "/api/transcriptions/{id}. English only; prompt and temperature have no effect."
+            "/api/transcriptions/{id}. `model` picks an offered model (others get the site's default); "
+            "a language the model cannot do is refused; prompt and temperature have no effect."
         ),
         request={"multipart/form-data": TranscriptionRequestSerializer},
         responses={
@@ -148,7 +147,14 @@ class AudioTranscriptions(ApiView):
         form = TranscriptionRequestSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         options = form.validated_data
-        transcription = create_transcription(request, upload=options["file"], requested_model=options["model"])
+        model = offered_models.find_model(options["model"]) or services.model_for_language(options["language"])
+        transcription = create_transcription(
+            request,
+            upload=options["file"],
+            requested_model=options["model"],
+            model=model.name,
+            language=options["language"],
+        )
         finished_or_error(wait_for_job(transcription))
         return transcript_response(transcription, options["response_format"], options["timestamp_granularities"])
 
@@ -173,10 +179,13 @@ class Models(ApiView):
     @extend_schema(
         tags=TAG,
         operation_id="openaiListModels",
-        summary="The model this server transcribes with",
-        description="Any model name is accepted by /v1/audio/transcriptions; this is the one that runs.",
+        summary="The models this server transcribes with, the default first",
+        description="Any model name is accepted by /v1/audio/transcriptions; others get the default.",
         responses={200: ModelListSerializer, **error_responses(401)},
     )
     def get(self, request, token=None):
-        model = {"id": settings.STT_MODEL, "object": "model", "created": STARTED_AT, "owned_by": "speechsite"}
-        return Response({"object": "list", "data": [model]})
+        models = [
+            {"id": model.name, "object": "model", "created": STARTED_AT, "owned_by": "speechsite"}
+            for model in offered_models.offered_models()
+        ]
+        return Response({"object": "list", "data": models})

@@ -59,6 +59,14 @@ class NewTranscriptionSerializer(serializers.Serializer):
         default="",
         help_text="Receives a signed POST when the job ends (done or failed).",
     )
+    model = serializers.CharField(
+        required=False, allow_blank=True, max_length=255, default="",
+        help_text="An offered model (GET /v1/models); an unknown name is refused. Default: the site's default.",
+    )
+    language = serializers.CharField(
+        required=False, allow_blank=True, max_length=32, default="",
+        help_text="A code (en, de). Left out: detected by a multilingual model, or the model's own language.",
+    )
 
     def validate_webhook_url(self, value):
         return check_webhook_url(value)
@@ -100,6 +108,9 @@ class TranscriptionSerializer(serializers.ModelSerializer):
             "trim_end_s",
             "model_name",
             "requested_model",
+            "requested_language",
+            "language",
+            "language_probability",
             "webhook_url",
             "attempt",
             "created_at",

@@ -110,6 +110,8 @@ class TranscriptionList(ApiView, GenericAPIView):
             trim_start_s=data["trim_start_s"],
             trim_end_s=data["trim_end_s"],
             webhook_url=data["webhook_url"],
+            model=data["model"],
+            language=data["language"],
         )
         body = self.get_serializer(transcription).data
         return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["url"]})

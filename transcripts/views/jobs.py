@@ -25,11 +25,15 @@ QUEUE_UNAVAILABLE = (
 def job_state(transcription):
     """The job's progress as the page shows it and status.json returns it."""
     position = queueing.position_in_queue(transcription)
+    queued = transcription.status == Transcription.Status.QUEUED
+    serving = queueing.workers_serving(transcription.model_name) if queued else None
     return {
         "status": transcription.status,
         "status_label": transcription.get_status_display(),
         "stage": transcription.stage,
-        "stage_text": progress.stage_text(transcription, position),
+        "stage_text": progress.stage_text(transcription, position, serving),
+        "waiting_for_worker": serving == 0,
+        "language": transcription.language_label,
         "percent": progress.overall_percent(transcription),
         "queue_position": position,
         "seconds_left": progress.seconds_left(transcription),

@@ -10,8 +10,8 @@ See run.py for the whole chain as one call, engines/ for the speech engines.
 
 from .audio import decode_audio
 from .cuts import chunk_spans, plan_cuts
-from .engines import CtcEngine, load_ctc_engine
-from .errors import ModelLoadError, PipelineError, PrecisionError
+from .engines import CtcEngine, WhisperEngine, WhisperOptions, load_ctc_engine, load_whisper_engine
+from .errors import ModelLoadError, PipelineError, PrecisionError, UnsupportedLanguageError
 from .run import transcribe_file
 from .silence import find_silences
 from .types import SAMPLE_RATE, Span, SplitOptions, TranscribeOptions
@@ -25,10 +25,14 @@ __all__ = [
     "Span",
     "SplitOptions",
     "TranscribeOptions",
+    "UnsupportedLanguageError",
+    "WhisperEngine",
+    "WhisperOptions",
     "chunk_spans",
     "decode_audio",
     "find_silences",
     "load_ctc_engine",
+    "load_whisper_engine",
     "plan_cuts",
     "transcribe_file",
 ]

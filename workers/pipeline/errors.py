@@ -25,3 +25,7 @@ class ModelLoadError(PipelineError):
 
 class PrecisionError(PipelineError):
     """A precision this hardware cannot run; the message says which would."""
+
+
+class UnsupportedLanguageError(PipelineError):
+    """The model cannot transcribe (or detect) the language asked for."""

@@ -8,11 +8,15 @@ from django.core.management.base import BaseCommand, CommandError
 
 from timedtext.cues import CueOptions
 from timedtext.formats import FORMATS, RenderOptions, render
+from timedtext.languages import language_code
+from transcripts import offered_models
+from transcripts.offered_models import OfferedModel
 
 
 class Command(BaseCommand):
     help = (
-        "Transcribe one audio or video file with the speech model (STT_MODEL) and print the transcript. "
+        "Transcribe one audio or video file with one of the site's models (default: its default model) and print "
+        "the transcript. "
         "Runs in this process: no Redis or worker needed."
     )
 
@@ -21,7 +25,14 @@ class Command(BaseCommand):
         parser.add_argument("--format", choices=list(FORMATS), default="txt", help="output format (default: txt)")
         parser.add_argument("--start", type=float, default=None, metavar="S", help="start at S seconds into the file")
         parser.add_argument("--end", type=float, default=None, metavar="S", help="stop at S seconds into the file")
-        parser.add_argument("--model", default=None, help="a hub id or local folder (default: STT_MODEL)")
+        parser.add_argument(
+            "--model",
+            default=None,
+            help="an offered model's name (STT_MODELS), or a CTC model's hub id or folder (default: the site's default)",
+        )
+        parser.add_argument(
+            "--language", default="", help="a language code for the model (default: detected, or the model's own)"
+        )
         parser.add_argument(
             "--precision", default=None, help="auto, fp32, bf16, fp16 or int8 (default: STT_PRECISION)"
         )
@@ -49,20 +60,34 @@ class Command(BaseCommand):
             )
         except ValueError as exc:
             raise CommandError(str(exc)) from None
+        model = chosen_model(options["model"])
         try:
-            engine = pipeline.load_ctc_engine(
-                options["model"] or settings.STT_MODEL,
-                options["precision"] or settings.STT_PRECISION,
-                settings.STT_THREADS,
-                settings.STT_CPU_BATCH_MB,
-            )
+            language = model.language_for(language_code(options["language"]) or "")
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
+        heard = {"language": language}
+        try:
+            engine = jobs.load_engine(model, options["precision"])
+            if model.engine == "whisper":
+                engine = engine.with_options(
+                    jobs.whisper_options(language), on_language=lambda code, _: heard.update(language=code)
+                )
             transcript = pipeline.transcribe_file(path, engine, transcribe_options)
         except (pipeline.ModelLoadError, pipeline.PrecisionError) as exc:
-            raise CommandError(jobs.model_load_advice(exc)) from None
+            raise CommandError(jobs.model_load_advice(exc, model)) from None
         except jobs.USER_ERRORS as exc:
             raise CommandError(str(exc)) from None
-        content, _ = render(options["format"], replace(transcript, title=path.name), render_options)
+        transcript = replace(transcript, title=path.name, language=heard["language"])
+        content, _ = render(options["format"], transcript, render_options)
         self.stdout.write(content, ending="" if content.endswith("\n") else "\n")
+
+
+def chosen_model(name):
+    """An offered model by name; any other name is a CTC model's hub id or
+    folder, English, as before there were offered models."""
+    if not name:
+        return offered_models.default_model()
+    return offered_models.find_model(name) or OfferedModel(name, "ctc", name, ("en",), "")
 
 
 def cue_values(options):
