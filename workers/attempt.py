@@ -67,10 +67,12 @@ class Attempt:
                 rows,
                 update_conflicts=True,
                 unique_fields=["transcription", "index"],
-                update_fields=["start_s", "end_s", "text", "original_text", "words"],
+                update_fields=["start_s", "end_s", "text", "original_text", "words", "heard_words"],
             )
 
-    def finish(self, transcript):
+    def finish(self, transcript, notes=(), detail=""):
+        """Save the segments and mark the job done; `notes` (for the owner) and
+        `detail` (for admins) say what a text stage could not do."""
         rows = [segment_row(self.transcription_id, index, segment) for index, segment in enumerate(transcript.segments)]
         with transaction.atomic():
             if not self._rows().select_for_update().exists():
@@ -82,6 +84,8 @@ class Attempt:
                 stage=Stage.FINISHED,
                 progress=100.0,
                 duration_s=transcript.duration_s,
+                notes=list(notes),
+                error_detail=detail,
                 text_revision=F("text_revision") + 1,
                 finished_at=timezone.now(),
                 heartbeat_at=timezone.now(),
@@ -113,6 +117,7 @@ def segment_row(transcription_id, index, segment):
         text=segment.text,
         original_text=segment.text,
         words=[word.as_dict() for word in segment.words],
+        heard_words=[word.as_dict() for word in segment.heard_words],
     )
 
 

@@ -16,10 +16,13 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import close_old_connections
+from django.utils import timezone
 from rq.timeouts import JobTimeoutException
 
 from guards.media import MediaError
+from transcripts import services
 from transcripts.models import Transcription
+from transcripts.vocabulary import words_for_job
 
 from . import pipeline
 from .attempt import Attempt, LeaseLost, heartbeat
@@ -65,12 +68,49 @@ def load_engine():
     )
 
 
+# What an administrator can do about a text stage's model (see stage_note_detail).
+STAGE_ADVICE = {
+    "punctuation": "Set PUNCTUATION_MODEL to a local folder that holds the model (or empty, to switch punctuation "
+    "off), or download it first with `python manage.py download_model --kind punctuation`.",
+    "language model": "Set STT_LM_PATH to an ARPA language model file, or empty for none.",
+}
+
+
+def decoding_options(transcription=None):
+    """How the engine decodes, from the site's settings and the words `transcription` asks for."""
+    return pipeline.DecodingOptions(
+        beam_search=settings.STT_DECODER == "beam",
+        words=tuple(words_for_job(transcription)) if transcription is not None else (),
+        lm_path=settings.STT_LM_PATH or None,
+        beam_size=settings.STT_BEAM_SIZE,
+        hotword_weight=settings.STT_HOTWORD_WEIGHT,
+        lm_weight=settings.STT_LM_WEIGHT,
+        word_score=settings.STT_WORD_SCORE,
+    )
+
+
+def text_options(punctuation=True, numbers=True):
+    """The text stages the site offers, of those asked for."""
+    return pipeline.TextOptions(
+        numbers=settings.NUMBERS_AS_DIGITS and numbers,
+        punctuation_model=(settings.PUNCTUATION_MODEL or None) if punctuation else None,
+    )
+
+
 def transcribe_options(transcription):
     return pipeline.TranscribeOptions(
         start_s=transcription.trim_start_s,
         end_s=transcription.trim_end_s,
         split=pipeline.SplitOptions(min_space_s=settings.SPLIT_MIN_SPACE_S, max_space_s=settings.SPLIT_MAX_SPACE_S),
+        decoding=decoding_options(transcription),
+        text=text_options(transcription.punctuation, transcription.numbers),
     )
+
+
+def stage_note_detail(note):
+    """What admins read about a stage note: the reason, and what fixes it."""
+    advice = STAGE_ADVICE.get(note.stage, "")
+    return f"{note.stage}: {note.detail} {advice}".strip()
 
 
 @contextmanager
@@ -134,18 +174,53 @@ def run(transcription, attempt):
     engine = load_engine()
 
     def on_plan(chunk_spans):
-        attempt.update(stage=Stage.TRANSCRIBING, chunks_total=len(chunk_spans), chunks_done=0, progress=0.0)
+        attempt.update(
+            stage=Stage.TRANSCRIBING,
+            chunks_total=len(chunk_spans),
+            chunks_done=0,
+            progress=0.0,
+            transcribing_started_at=timezone.now(),
+        )
 
     def on_progress(done, total, finished_segments):
         attempt.save_partial_segments(finished_segments)
         attempt.update(chunks_done=done, progress=100.0 * done / max(total, 1))
 
+    notes = []
+
+    def on_note(note):
+        log.warning("transcription %s: %s", transcription.pk, stage_note_detail(note))
+        notes.append(note)
+
     with local_path(media.file) as path:
         transcript = pipeline.transcribe_file(
-            path, engine, transcribe_options(transcription), on_plan=on_plan, on_progress=on_progress
+            path,
+            engine,
+            transcribe_options(transcription),
+            on_plan=on_plan,
+            on_progress=on_progress,
+            on_text_stages=lambda: attempt.update(stage=Stage.POLISHING, progress=0.0),
+            on_note=on_note,
         )
     attempt.update(stage=Stage.SAVING)
-    attempt.finish(transcript)
+    attempt.finish(
+        transcript,
+        notes=[note.message for note in notes],
+        detail="\n\n".join(stage_note_detail(note) for note in notes if note.detail),
+    )
+    if transcription.summarize:
+        queue_summary(transcription)
+
+
+def queue_summary(transcription):
+    """The summary the job asked for; a refusal (summaries switched off, Redis
+    down) is the summary's failure, not the transcript's."""
+    try:
+        services.request_summary(transcription)
+    except services.SummaryRefused as refusal:
+        Transcription.objects.filter(pk=transcription.pk, status=Transcription.Status.DONE).update(
+            summary_status=Transcription.SummaryStatus.FAILED, summary_error=refusal.message
+        )
 
 
 def record_rq_failure(job, connection, exc_type, exc_value, tb):

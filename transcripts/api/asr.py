@@ -24,6 +24,8 @@ from rest_framework.response import Response
 
 from timedtext.formats import FORMATS
 from transcripts.render_cache import render_transcript
+from transcripts.services import TextChoices
+from transcripts.vocabulary import words_of_prompt
 
 from .base import (
     ApiView,
@@ -76,7 +78,7 @@ ASR_PARAMETERS = [
     OpenApiParameter("task", enum=["transcribe"], default="transcribe", description="translate is refused (400)."),
     OpenApiParameter("language", str, description="English only: en, or leave it out."),
     OpenApiParameter("encode", bool, default=True, description="false: audio_file is raw 16 kHz mono s16le PCM."),
-    OpenApiParameter("initial_prompt", str, description="Accepted, no effect."),
+    OpenApiParameter("initial_prompt", str, description="Names and terms to listen for (as OpenAI's prompt)."),
     OpenApiParameter("vad_filter", bool, description="Accepted, no effect: silence is always skipped."),
     OpenApiParameter("word_timestamps", bool, description="json output always has word times."),
 ]
@@ -143,7 +145,12 @@ class Asr(ApiView):
         options = read_options(request)
         upload = audio_upload(request, options["encode"])
         try:
-            transcription = create_transcription(request, upload=upload, requested_model="whisper-asr-webservice")
+            transcription = create_transcription(
+                request,
+                upload=upload,
+                requested_model="whisper-asr-webservice",
+                text=TextChoices(words=tuple(words_of_prompt(options["initial_prompt"]))),
+            )
         finally:
             # The WAV made from raw PCM is no request file, so Django would not
             # close it; its temporary file may have been moved into storage.

@@ -132,7 +132,7 @@ def refusal_error(refusal):
     unfinished jobs, 409 for a job in the wrong state, 400 otherwise."""
     if isinstance(refusal, services.TooManyUnfinishedJobs):
         return TooManyJobs(refusal.message)
-    if isinstance(refusal, services.NotRetryable):
+    if isinstance(refusal, (services.NotRetryable, services.SummaryRefused)):
         return Conflict(refusal.message)
     return invalid(refusal.message, refusal.field, code="refused")
 

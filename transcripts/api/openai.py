@@ -4,8 +4,9 @@
 POST /v1/audio/transcriptions queues a normal job (it shows up in the owner's
 history) and answers when the job has ended, or 504 with the job id after
 API_WAIT_LIMIT_S. The model is English-only: `language` other than English is
-refused, `prompt` and `temperature` are accepted and have no effect (a CTC
-model has neither), and any `model` name is accepted and recorded.
+refused; `prompt` feeds the job's words (names and terms the decoder listens
+for, transcripts/vocabulary.py); `temperature` is accepted and has no effect (a
+CTC model has none), and any `model` name is accepted and recorded.
 """
 
 import time
@@ -20,6 +21,8 @@ from rest_framework.response import Response
 
 from timedtext.formats import GRANULARITIES, RenderOptions
 from transcripts.render_cache import render_transcript
+from transcripts.services import TextChoices
+from transcripts.vocabulary import words_of_prompt
 
 from .base import (
     ApiView,
@@ -46,7 +49,13 @@ class TranscriptionRequestSerializer(serializers.Serializer):
     file = serializers.FileField(help_text="The audio or video file.")
     model = serializers.CharField(max_length=255, help_text="Any name; recorded on the job (e.g. whisper-1).")
     language = serializers.CharField(required=False, allow_blank=True, default="", help_text="English only: en.")
-    prompt = serializers.CharField(required=False, allow_blank=True, default="", help_text="Accepted, no effect.")
+    prompt = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Names and terms to listen for: a comma-separated list is taken whole, from prose the words "
+        "that name something (capitalised, or with inner capitals or digits).",
+    )
     temperature = serializers.FloatField(
         required=False, min_value=0, max_value=1, default=0.0, help_text="Accepted, no effect."
     )
@@ -130,7 +139,8 @@ class AudioTranscriptions(ApiView):
         description=(
             "Queues a normal job (it appears in your history) and answers when it has ended. "
             "After API_WAIT_LIMIT_S the answer is 504 with the job, which goes on: follow it under "
-            "/api/transcriptions/{id}. English only; prompt and temperature have no effect."
+            "/api/transcriptions/{id}. English only; the prompt's names and terms are listened for; "
+            "temperature has no effect."
         ),
         request={"multipart/form-data": TranscriptionRequestSerializer},
         responses={
@@ -148,7 +158,12 @@ class AudioTranscriptions(ApiView):
         form = TranscriptionRequestSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         options = form.validated_data
-        transcription = create_transcription(request, upload=options["file"], requested_model=options["model"])
+        transcription = create_transcription(
+            request,
+            upload=options["file"],
+            requested_model=options["model"],
+            text=TextChoices(words=tuple(words_of_prompt(options["prompt"]))),
+        )
         finished_or_error(wait_for_job(transcription))
         return transcript_response(transcription, options["response_format"], options["timestamp_granularities"])
 

@@ -7,6 +7,7 @@ from timedtext import Segment, Transcript
 from .audio import decode_audio
 from .cuts import chunk_spans, plan_cuts
 from .silence import find_silences
+from .stages.readable import make_readable
 from .types import SAMPLE_RATE, TranscribeOptions
 
 # A chunk whose loudest sample is below one 16-bit step is digital silence: it
@@ -14,14 +15,25 @@ from .types import SAMPLE_RATE, TranscribeOptions
 DIGITAL_SILENCE_PEAK = 1.0 / 32768
 
 
-def transcribe_file(path, engine, options: TranscribeOptions = TranscribeOptions(), on_plan=None, on_progress=None) -> Transcript:
+def transcribe_file(
+    path,
+    engine,
+    options: TranscribeOptions = TranscribeOptions(),
+    on_plan=None,
+    on_progress=None,
+    on_text_stages=None,
+    on_note=None,
+) -> Transcript:
     """Decode once (trimmed), split at silences, transcribe the chunks with
-    `engine` (see engines/__init__.py).
+    `engine` (see engines/__init__.py), then run the text stages options.text
+    asks for (stages/readable.py).
 
     on_plan(list[Span]) is called once the chunks are known; on_progress(done,
-    total, {chunk_index: Segment}) after each batch. Segment times are
-    relative to the file (the trim start added back) and cover the trimmed range
-    without gaps or overlaps."""
+    total, {chunk_index: Segment}) after each batch, with the words as heard;
+    on_text_stages() before the text stages; on_note(StageNote) for each stage
+    that could not do its work (the transcript is still delivered). Segment
+    times are relative to the file (the trim start added back) and cover the
+    trimmed range without gaps or overlaps."""
     audio = decode_audio(path, options.start_s, options.end_s)
     offset_s = options.start_s or 0.0
     duration_s = audio.size / SAMPLE_RATE
@@ -29,29 +41,61 @@ def transcribe_file(path, engine, options: TranscribeOptions = TranscribeOptions
     spans = chunk_spans(cuts, duration_s, offset_s)
     if on_plan is not None:
         on_plan(spans)
+    decoding, notes = engine.prepare(options.decoding)
+    if on_note is not None:
+        for note in notes:
+            on_note(note)
 
     chunks = [audio[sample_index(span.start_s - offset_s) : sample_index(span.end_s - offset_s)] for span in spans]
+    segments = transcribe_chunks(engine, chunks, spans, decoding, on_progress)
+    if options.text.any:
+        if on_text_stages is not None:
+            on_text_stages()
+        segments = make_readable(segments, options.text, on_note)
+    return Transcript(segments=tuple(segments), duration_s=duration_s)
+
+
+def transcribe_chunks(engine, chunks, spans, decoding, on_progress=None):
+    """One Segment per chunk, timed by its span, its words as heard."""
     segments = [None] * len(spans)
     silent = [i for i, chunk in enumerate(chunks) if chunk.size == 0 or np.abs(chunk).max() < DIGITAL_SILENCE_PEAK]
     for index in silent:
         segments[index] = Segment(spans[index].start_s, spans[index].end_s, "")
+    done = len(silent)
     if silent and on_progress is not None:
-        on_progress(len(silent), len(spans), {index: segments[index] for index in silent})
+        on_progress(done, len(spans), {index: segments[index] for index in silent})
 
-    spoken = [i for i in range(len(spans)) if segments[i] is None]
+    for wave in waves([i for i in range(len(spans)) if segments[i] is None]):
 
-    def on_batch(done, _total, finished):
-        by_chunk = {}
-        for input_index, segment in finished.items():
-            index = spoken[input_index]
-            # The span's own times, so that segments meet exactly at the cuts.
-            segments[index] = Segment(spans[index].start_s, spans[index].end_s, segment.text, segment.words)
-            by_chunk[index] = segments[index]
-        if on_progress is not None:
-            on_progress(len(silent) + done, len(spans), by_chunk)
+        def on_batch(_done, _total, finished, wave=wave):
+            nonlocal done
+            by_chunk = {}
+            for input_index, segment in finished.items():
+                index = wave[input_index]
+                # The span's own times, so that segments meet exactly at the cuts.
+                segments[index] = Segment(
+                    spans[index].start_s, spans[index].end_s, segment.text, segment.words, heard_words=segment.words
+                )
+                by_chunk[index] = segments[index]
+            done += len(finished)
+            if on_progress is not None:
+                on_progress(done, len(spans), by_chunk)
 
-    engine.transcribe([chunks[i] for i in spoken], [spans[i].start_s for i in spoken], on_batch)
-    return Transcript(segments=tuple(segments), duration_s=duration_s)
+        engine.transcribe([chunks[i] for i in wave], [spans[i].start_s for i in wave], on_batch, decoding)
+    return segments
+
+
+def waves(indices):
+    """`indices` in time order, in waves of 1, 2, 4, ... chunks, each given to
+    the engine on its own: the first words show after one chunk's time, and a
+    few chunks give a pace for the time left, even where the engine's memory
+    budget would take the whole file in one batch (a GPU)."""
+    result, position, size = [], 0, 1
+    while position < len(indices):
+        result.append(indices[position : position + size])
+        position += size
+        size *= 2
+    return result
 
 
 def sample_index(seconds):

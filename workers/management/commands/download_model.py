@@ -1,28 +1,41 @@
-"""manage.py download_model: fetch the speech model once, for workers that run offline."""
+"""manage.py download_model: fetch a model once, for workers that run offline:
+the speech model, the punctuation model or the summary model."""
 
 from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+# kind -> (the setting that names it, the transformers classes that load it)
+KINDS = {
+    "speech": ("STT_MODEL", "AutoModelForCTC", "Wav2Vec2Processor"),
+    "punctuation": ("PUNCTUATION_MODEL", "AutoModelForTokenClassification", "AutoTokenizer"),
+    "summary": ("SUMMARY_MODEL", "AutoModelForSeq2SeqLM", "AutoTokenizer"),
+}
+
 
 class Command(BaseCommand):
     help = (
-        "Download the speech model (STT_MODEL) into the Hugging Face cache, or with --to into a folder "
-        "that STT_MODEL can then point at."
+        "Download a model (the speech model STT_MODEL by default; --kind punctuation or summary for "
+        "PUNCTUATION_MODEL or SUMMARY_MODEL) into the Hugging Face cache, or with --to into a folder that "
+        "the setting can then point at."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--model", default=None, help="hub id (default: STT_MODEL)")
+        parser.add_argument("--kind", choices=list(KINDS), default="speech", help="which model (default: speech)")
+        parser.add_argument("--model", default=None, help="hub id (default: the kind's setting)")
         parser.add_argument("--to", default=None, metavar="FOLDER", help="also save the model into FOLDER")
 
     def handle(self, *args, **options):
-        from transformers import AutoModelForCTC, Wav2Vec2Processor
+        import transformers
 
-        model_name = options["model"] or settings.STT_MODEL
+        setting, model_class, processor_class = KINDS[options["kind"]]
+        model_name = options["model"] or getattr(settings, setting)
+        if not model_name:
+            raise CommandError(f"{setting} is empty (that stage is switched off); name a model with --model.")
         try:
-            processor = Wav2Vec2Processor.from_pretrained(model_name)
-            model = AutoModelForCTC.from_pretrained(model_name)
+            processor = getattr(transformers, processor_class).from_pretrained(model_name)
+            model = getattr(transformers, model_class).from_pretrained(model_name)
         except Exception as exc:  # network, hub and format errors: one line for the operator
             reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             raise CommandError(f"Could not download {model_name!r}: {reason}") from None
@@ -31,6 +44,6 @@ class Command(BaseCommand):
             folder.mkdir(parents=True, exist_ok=True)
             model.save_pretrained(folder)
             processor.save_pretrained(folder)
-            self.stdout.write(f"Saved {model_name} to {folder}. Set STT_MODEL={folder.resolve()}")
+            self.stdout.write(f"Saved {model_name} to {folder}. Set {setting}={folder.resolve()}")
         else:
             self.stdout.write(f"{model_name} is in the Hugging Face cache; workers can now load it offline.")
