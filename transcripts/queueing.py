@@ -76,7 +76,7 @@ def enqueue_summary(transcription):
         get_transcribe_queue().enqueue(
             SUMMARY_FUNCTION,
             transcription.pk,
-            job_id=f"summary-{transcription.pk}-{transcription.summary_requested_at.timestamp():.6f}",
+            job_id=f"summary-{transcription.pk}-{int(transcription.summary_requested_at.timestamp() * 1e6)}",
             job_timeout=settings.SUMMARY_TIMEOUT_S,
             on_failure=Callback(SUMMARY_FAILURE_CALLBACK),
             result_ttl=24 * 3600,

@@ -149,7 +149,7 @@ def test_a_sentence_cut_by_a_window_edge_takes_labels_from_where_it_is_central()
 
 
 @pytest.fixture(scope="module")
-def tiny_punctuation_dir(tmp_path_factory):
+def punctuation_dir(tmp_path_factory):
     return save_token_classifier(tmp_path_factory.mktemp("tiny-punct"), SENTENCES.split() + ["kub", "##ern", "##etes"])
 
 
@@ -158,8 +158,8 @@ def long_transcript(word_count):
     return [Word(vocabulary[i % len(vocabulary)], i * 0.4, i * 0.4 + 0.3) for i in range(word_count)]
 
 
-def test_tiny_model_loads_from_a_folder_and_keeps_every_time(tiny_punctuation_dir):
-    punctuation = load_punctuation_model(str(tiny_punctuation_dir))
+def test_tiny_model_loads_from_a_folder_and_keeps_every_time(punctuation_dir):
+    punctuation = load_punctuation_model(str(punctuation_dir))
     assert punctuation.marks == MARKS
     words = long_transcript(700)
     restored = restore_punctuation(words, punctuation, PunctuationOptions(window_tokens=64, overlap_tokens=16))
@@ -169,8 +169,8 @@ def test_tiny_model_loads_from_a_folder_and_keeps_every_time(tiny_punctuation_di
     assert restored[0].text[0].isupper() and restored[-1].text[-1] in ".?!"
 
 
-def test_batched_windows_match_one_at_a_time(tiny_punctuation_dir):
-    punctuation = load_punctuation_model(str(tiny_punctuation_dir))
+def test_batched_windows_match_one_at_a_time(punctuation_dir):
+    punctuation = load_punctuation_model(str(punctuation_dir))
     words = long_transcript(500)
     one = restore_punctuation(
         words, punctuation, PunctuationOptions(window_tokens=64, overlap_tokens=16, batch_windows=1)
@@ -181,8 +181,8 @@ def test_batched_windows_match_one_at_a_time(tiny_punctuation_dir):
     assert one == batched
 
 
-def test_no_words_no_model_call(tiny_punctuation_dir):
-    assert restore_punctuation([], load_punctuation_model(str(tiny_punctuation_dir))) == []
+def test_no_words_no_model_call(punctuation_dir):
+    assert restore_punctuation([], load_punctuation_model(str(punctuation_dir))) == []
 
 
 def test_a_missing_model_folder_is_a_readable_error(tmp_path):
@@ -190,8 +190,8 @@ def test_a_missing_model_folder_is_a_readable_error(tmp_path):
         load_punctuation_model(str(tmp_path / "nothing-here"))
 
 
-def test_a_word_the_tokenizer_drops_keeps_its_place_and_time(tiny_punctuation_dir):
+def test_a_word_the_tokenizer_drops_keeps_its_place_and_time(punctuation_dir):
     words = [Word("the", 0.0, 0.2), Word("\u200b", 0.3, 0.4), Word("cat", 0.5, 0.7)]
-    restored = restore_punctuation(words, load_punctuation_model(str(tiny_punctuation_dir)))
+    restored = restore_punctuation(words, load_punctuation_model(str(punctuation_dir)))
     assert [(w.start_s, w.end_s) for w in restored] == [(0.0, 0.2), (0.3, 0.4), (0.5, 0.7)]
     assert restored[1].text.startswith("\u200b")

@@ -20,7 +20,7 @@ HEARD = (
 
 
 @pytest.fixture(scope="module")
-def tiny_punctuation_dir(tmp_path_factory):
+def punctuation_dir(tmp_path_factory):
     return save_token_classifier(tmp_path_factory.mktemp("tiny-punct"), HEARD.split())
 
 
@@ -35,10 +35,10 @@ def heard_segments():
     )
 
 
-def test_numbers_then_punctuation_keep_every_time(tiny_punctuation_dir):
+def test_numbers_then_punctuation_keep_every_time(punctuation_dir):
     segments = heard_segments()
     notes = []
-    options = TextOptions(numbers=True, punctuation_model=str(tiny_punctuation_dir))
+    options = TextOptions(numbers=True, punctuation_model=str(punctuation_dir))
     result = make_readable(segments, options, notes.append)
     assert notes == []
     readable_words = [word for segment in result for word in segment.words]
@@ -64,13 +64,13 @@ def test_a_punctuation_model_that_cannot_load_fails_alone(tmp_path):
     assert [s.text for s in result] == ["in 2026 doctor smith said 3.5%", "of the one i like costs $3.50"]
 
 
-def test_a_stage_that_raises_fails_alone(monkeypatch, tiny_punctuation_dir):
+def test_a_stage_that_raises_fails_alone(monkeypatch, punctuation_dir):
     def broken(words, options):
         raise RuntimeError("boom")
 
     monkeypatch.setattr(readable, "numbers_as_digits", broken)
     notes = []
-    options = TextOptions(numbers=True, punctuation_model=str(tiny_punctuation_dir))
+    options = TextOptions(numbers=True, punctuation_model=str(punctuation_dir))
     result = make_readable(heard_segments(), options, notes.append)
     assert [note.stage for note in notes] == ["numbers"]
     assert "Numbers were left as words" in notes[0].message and "RuntimeError: boom" in notes[0].detail
@@ -97,7 +97,7 @@ def speech(tmp_path_factory):
     return wav
 
 
-def test_transcribe_file_runs_the_text_stages_after_the_engine(speech, tiny_model_dir, tiny_punctuation_dir):
+def test_transcribe_file_runs_the_text_stages_after_the_engine(speech, tiny_model_dir, punctuation_dir):
     engine = load_ctc_engine(str(tiny_model_dir), "fp32")
     split = SplitOptions(min_space_s=3.0, max_space_s=6.0)
     raw = transcribe_file(speech, engine, TranscribeOptions(split=split))
@@ -105,7 +105,7 @@ def test_transcribe_file_runs_the_text_stages_after_the_engine(speech, tiny_mode
     readable_transcript = transcribe_file(
         speech,
         engine,
-        TranscribeOptions(split=split, text=TextOptions(numbers=True, punctuation_model=str(tiny_punctuation_dir))),
+        TranscribeOptions(split=split, text=TextOptions(numbers=True, punctuation_model=str(punctuation_dir))),
         on_text_stages=lambda: calls.append("text stages"),
         on_note=notes.append,
     )

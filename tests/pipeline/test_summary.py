@@ -30,12 +30,12 @@ def test_windows_are_cut_at_sentence_ends_and_never_exceed_the_limit():
 
 
 @pytest.fixture(scope="module")
-def tiny_summarizer_dir(tmp_path_factory):
+def summarizer_dir(tmp_path_factory):
     return save_tiny_summarizer(tmp_path_factory.mktemp("tiny-bart"), WORDS)
 
 
-def test_tiny_model_summarises_a_long_transcript_by_map_reduce(tiny_summarizer_dir):
-    summarizer = load_summarizer(str(tiny_summarizer_dir))
+def test_tiny_model_summarises_a_long_transcript_by_map_reduce(summarizer_dir):
+    summarizer = load_summarizer(str(summarizer_dir))
     rounds = []
     options = SummaryOptions(window_tokens=60, summary_tokens=12, min_summary_tokens=4)
     result = summarise(" ".join([SENTENCE] * 40), summarizer, options, on_round=lambda r, n: rounds.append((r, n)))
@@ -45,19 +45,19 @@ def test_tiny_model_summarises_a_long_transcript_by_map_reduce(tiny_summarizer_d
     assert [n for _, n in rounds] == sorted((n for _, n in rounds), reverse=True)
 
 
-def test_a_short_transcript_takes_one_call(tiny_summarizer_dir):
+def test_a_short_transcript_takes_one_call(summarizer_dir):
     rounds = []
     summarise(
         SENTENCE,
-        load_summarizer(str(tiny_summarizer_dir)),
+        load_summarizer(str(summarizer_dir)),
         SummaryOptions(window_tokens=60, summary_tokens=12, min_summary_tokens=4),
         on_round=lambda r, n: rounds.append(n),
     )
     assert rounds == [1]
 
 
-def test_batched_windows_match_one_at_a_time(tiny_summarizer_dir):
-    summarizer = load_summarizer(str(tiny_summarizer_dir))
+def test_batched_windows_match_one_at_a_time(summarizer_dir):
+    summarizer = load_summarizer(str(summarizer_dir))
     text = " ".join([SENTENCE, "a dog ran ."] * 20)
     one = summarise(
         text, summarizer, SummaryOptions(window_tokens=60, summary_tokens=12, min_summary_tokens=4, batch_windows=1)
@@ -68,13 +68,13 @@ def test_batched_windows_match_one_at_a_time(tiny_summarizer_dir):
     assert one == batched
 
 
-def test_an_empty_transcript_is_a_readable_error(tiny_summarizer_dir):
+def test_an_empty_transcript_is_a_readable_error(summarizer_dir):
     with pytest.raises(SummaryError, match="empty"):
-        summarise("  ", load_summarizer(str(tiny_summarizer_dir)))
+        summarise("  ", load_summarizer(str(summarizer_dir)))
 
 
-def test_a_failing_model_is_a_summary_error_not_a_crash(tiny_summarizer_dir, monkeypatch):
-    summarizer = load_summarizer(str(tiny_summarizer_dir))
+def test_a_failing_model_is_a_summary_error_not_a_crash(summarizer_dir, monkeypatch):
+    summarizer = load_summarizer(str(summarizer_dir))
 
     def out_of_memory(**kwargs):
         raise RuntimeError("out of memory")

@@ -108,7 +108,7 @@ def split_long(sentence: str, count_tokens, window_tokens: int) -> list[str]:
     return parts + ([" ".join(current)] if current else [])
 
 
-def summarise_windows(summarizer: Summarizer, windows: list[str], options: SummaryOptions) -> list[str]:
+def summarise_windows(summarizer: Summarizer, windows: list[str], options: SummaryOptions, summary_tokens) -> list[str]:
     import torch
 
     summaries = []
@@ -126,8 +126,8 @@ def summarise_windows(summarizer: Summarizer, windows: list[str], options: Summa
             # settings (no_repeat_ngram_size, length_penalty) stay.
             output = summarizer.model.generate(
                 **inputs,
-                max_length=options.summary_tokens,
-                min_length=options.min_summary_tokens,
+                max_length=summary_tokens,
+                min_length=min(options.min_summary_tokens, summary_tokens),
                 num_beams=options.num_beams,
             )
         summaries += [text.strip() for text in summarizer.tokenizer.batch_decode(output, skip_special_tokens=True)]
@@ -142,6 +142,9 @@ def summarise(
     if not text.strip():
         raise SummaryError("There is nothing to summarise: the transcript is empty.")
     window_tokens = min(options.window_tokens, summarizer.max_input_tokens - 2 - count_prefix(summarizer))
+    # A model with few positions (the decoder's too) gets shorter summaries, and
+    # each round still halves the text.
+    summary_tokens = min(options.summary_tokens, window_tokens // 2)
 
     def count_tokens(piece):
         return len(summarizer.tokenizer(piece, add_special_tokens=False)["input_ids"])
@@ -150,7 +153,7 @@ def summarise(
     for round_number in range(1, options.max_rounds + 1):
         on_round(round_number, len(windows))
         try:
-            summaries = summarise_windows(summarizer, windows, options)
+            summaries = summarise_windows(summarizer, windows, options, summary_tokens)
         except Exception as exc:  # out of memory, a model that cannot generate: the reason is what a user needs
             raise SummaryError(f"The summary failed: {type(exc).__name__}: {exc}") from exc
         if len(windows) == 1:
