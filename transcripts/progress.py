@@ -59,7 +59,7 @@ def seconds_left(transcription, now=None):
         return None
     done, total = transcription.chunks_done, transcription.chunks_total
     since = transcription.transcribing_started_at
-    if since is None or done < MIN_CHUNKS_FOR_ESTIMATE or not total:
+    if since is None or not MIN_CHUNKS_FOR_ESTIMATE <= done < total:
         return None
     elapsed_s = ((now or timezone.now()) - since).total_seconds()
     return max(0, round(elapsed_s / done * (total - done)))

@@ -15,9 +15,6 @@ from .models import WordList
 
 ENTRY_SEPARATORS = re.compile(r"[\n\r,;]+")
 SENTENCE_END = re.compile(r"[.!?]\s+|[.!?]$")
-# A prose prompt's words that name something: capitalised past the start of a
-# sentence ("Zoë"), or with a capital or digit inside ("OAuth", "iPhone", "GPT4").
-_NAME_LIKE = re.compile(r"^(?:\w*[A-Z]\w*|\w*\d\w*)$")
 _EDGE_PUNCTUATION = "\"'“”‘’()[]{}<>.,!?:;"
 PHRASE_WORDS = 3  # a prompt's comma-separated part this short is taken whole
 
@@ -67,10 +64,20 @@ def words_of_prompt(prompt):
         for sentence in SENTENCE_END.split(part):
             for position, token in enumerate(sentence.split()):
                 word = token.strip(_EDGE_PUNCTUATION)
-                inner = word[1:]
-                if _NAME_LIKE.match(word) and (position > 0 or any(c.isupper() or c.isdigit() for c in inner)):
+                if names_something(word, position):
                     entries.append(word)
     return parse_words("\n".join(entries))[: WordList.MAX_WORDS]
+
+
+def names_something(word, position):
+    """A word of prose that names something: capitalised past the start of its
+    sentence ("Zoë", "Ångström"), or with a capital or digit inside ("OAuth",
+    "iPhone", "GPT4"); plain numbers are not vocabulary."""
+    if not any(c.isalpha() for c in word) or not all(c.isalnum() or c in "-'’" for c in word):
+        return False
+    if any(c.isupper() or c.isdigit() for c in word[1:]):
+        return True
+    return position > 0 and word[0].isupper()
 
 
 def words_for_job(transcription):
