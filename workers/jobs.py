@@ -189,7 +189,8 @@ def run(transcription, attempt):
     notes = []
 
     def on_note(note):
-        log.warning("transcription %s: %s", transcription.pk, stage_note_detail(note))
+        if note.detail:  # a model that did not load, a stage that raised: for the operator
+            log.warning("transcription %s: %s", transcription.pk, stage_note_detail(note))
         notes.append(note)
 
     with local_path(media.file) as path:
