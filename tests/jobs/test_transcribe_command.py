@@ -73,3 +73,14 @@ def test_model_that_cannot_load_names_stt_model(speech, settings):
     settings.STT_MODEL = "/nowhere/to/be/found"
     with pytest.raises(CommandError, match="STT_MODEL"):
         transcribe(speech)
+
+
+def test_readable_by_the_sites_settings_and_raw_on_request(speech, tiny_model, small_chunks, settings, tiny_punctuation_dir):
+    settings.PUNCTUATION_MODEL = str(tiny_punctuation_dir)
+    readable = json.loads(transcribe(speech, "--format", "json"))
+    raw = json.loads(transcribe(speech, "--format", "json", "--raw"))
+    assert readable["text"][0].isupper() and readable["text"][-1] in ".?!"
+    assert raw["text"] == raw["text"].lower()
+    pairs = list(zip(readable["text"].split(), raw["text"].split(), strict=True))
+    # The same words, capitalised or with a mark after them.
+    assert all(written.lower().startswith(heard) and len(written) - len(heard) <= 1 for written, heard in pairs)
