@@ -3,12 +3,12 @@
 (function () {
   "use strict";
   const POLL_MS = 1500;
+  const SUMMARY_POLL_MS = 3000;
   const SKIP_S = 5;
   const job = document.getElementById("job");
   const list = document.getElementById("segments");
   const player = document.getElementById("player");
   const csrfToken = document.querySelector("input[name=csrfmiddlewaretoken]").value;
-  const SUMMARY_POLL_MS = 3000;
   let wordsByIndex = null; // segment index -> [{word, start, end}], loaded on the first word click
   let heardByIndex = null; // segment index -> the words as the model heard them, loaded with them
   let showingHeard = false;
