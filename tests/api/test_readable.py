@@ -77,6 +77,7 @@ def test_a_summary_is_asked_for_through_the_api(client, owner, token, stranger, 
 
 
 @pytest.mark.slow
+@pytest.mark.once  # a live server and a worker process; the same on every database
 def test_openai_prompt_and_asr_initial_prompt_become_the_jobs_words(live_api, owner, short_speech, tiny_model_dir):
     token = issue_token(owner)
     client = openai.OpenAI(base_url=f"{live_api.url}/v1", api_key=token, max_retries=0, timeout=120)

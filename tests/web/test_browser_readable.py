@@ -17,7 +17,9 @@ from tests.support.worker_process import start_stalling_worker, stop_worker
 from tests.web.test_browser import in_thread, sign_up, site_server  # noqa: F401 (a fixture)
 from transcripts.models import Segment, Transcription
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+# Slow, and what it adds on the database (heard words, notes) is covered on both
+# databases by tests/jobs/test_readable.py: run once.
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.once, pytest.mark.django_db(transaction=True)]
 
 EDITED_TEXT = "Zebra crossing, corrected."
 
