@@ -207,6 +207,25 @@ WHISPER_BEAM_SIZE = int(env("WHISPER_BEAM_SIZE", "5"))
 WHISPER_BATCH_SIZE = int(env("WHISPER_BATCH_SIZE", "8"))
 SPLIT_MIN_SPACE_S = float(env("SPLIT_MIN_SPACE_S", "25"))
 SPLIT_MAX_SPACE_S = float(env("SPLIT_MAX_SPACE_S", "45"))
+# Decoding: beam search (the default: ~0.2% of the model's time) or greedy; a
+# person's word list and an optional n-gram language model (ARPA file) need
+# beam search and switch it on.
+STT_DECODER = env("STT_DECODER", "beam")
+if STT_DECODER not in ("beam", "greedy"):
+    raise ImproperlyConfigured(f"STT_DECODER must be beam or greedy, not {STT_DECODER!r}")
+STT_BEAM_SIZE = int(env("STT_BEAM_SIZE", "25"))
+STT_LM_PATH = env("STT_LM_PATH", "")
+STT_LM_WEIGHT = float(env("STT_LM_WEIGHT", "0.5"))
+STT_WORD_SCORE = float(env("STT_WORD_SCORE", "1.0"))
+STT_HOTWORD_WEIGHT = float(env("STT_HOTWORD_WEIGHT", "1.0"))
+# Readable transcripts: each stage can be switched off for the site here, and
+# per job by its owner. Empty model settings switch their stage off.
+WORD_LISTS = env_bool("WORD_LISTS", "true")
+NUMBERS_AS_DIGITS = env_bool("NUMBERS_AS_DIGITS", "true")
+PUNCTUATION_MODEL = env("PUNCTUATION_MODEL", "felflare/bert-restore-punctuation")
+SUMMARY_MODEL = env("SUMMARY_MODEL", "sshleifer/distilbart-cnn-12-6")
+# A summary job may run this long before RQ stops it (they are slow on CPUs).
+SUMMARY_TIMEOUT_S = int(env("SUMMARY_TIMEOUT_S", "3600"))
 # A job may run this many seconds per second of media, plus a fixed allowance
 # for loading the model and downloading, before RQ stops it.
 JOB_TIMEOUT_FACTOR = float(env("JOB_TIMEOUT_FACTOR", "2.0"))

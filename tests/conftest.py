@@ -8,7 +8,7 @@ import pytest
 import redis
 from django.conf import settings
 
-from testkit.tiny_models import save_tiny_model
+from testkit.tiny_models import save_tiny_model, save_tiny_summarizer, save_token_classifier
 
 SHARED_SPEECH = Path(__file__).resolve().parent.parent.parent / "shared" / "testdata" / "speech"
 TEST_DB_MARKER = "speechsite:test-database"
@@ -62,6 +62,25 @@ def tiny_model(settings, tiny_model_dir):
     settings.STT_MODEL = str(tiny_model_dir)
     settings.STT_PRECISION = "fp32"
     return tiny_model_dir
+
+
+@pytest.fixture(scope="session")
+def tiny_punctuation_dir(tmp_path_factory):
+    """A tiny random BERT token classifier with felflare/bert-restore-punctuation's
+    15 unnamed labels, its vocabulary the test speech's words."""
+    from testkit.speech import SENTENCES
+
+    words = {word for sentence in SENTENCES for word in sentence.split()}
+    return save_token_classifier(tmp_path_factory.mktemp("tiny-punctuation"), sorted(words))
+
+
+@pytest.fixture(scope="session")
+def tiny_summarizer_dir(tmp_path_factory):
+    """A tiny random BART with a word-level tokenizer of the test speech's words."""
+    from testkit.speech import SENTENCES
+
+    words = {word for sentence in SENTENCES for word in sentence.split()}
+    return save_tiny_summarizer(tmp_path_factory.mktemp("tiny-summarizer"), sorted(words) + [".", ","])
 
 
 @pytest.fixture(scope="session")

@@ -26,3 +26,7 @@ os.makedirs(STATIC_ROOT, exist_ok=True)
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast sign-ups in tests
 JOB_HEARTBEAT_S = float(os.environ.get("JOB_HEARTBEAT_S", "1"))
+# No hub here: the text stages' models are off unless a test points them at a
+# tiny model folder (worker processes get them through the environment).
+PUNCTUATION_MODEL = os.environ.get("PUNCTUATION_MODEL", "")
+SUMMARY_MODEL = os.environ.get("SUMMARY_MODEL", "")

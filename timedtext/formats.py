@@ -117,6 +117,7 @@ def to_json(transcript, options=RenderOptions()):
         "duration": round(float(transcript.duration_s), 3),
         "language": transcript.language,
         "text": transcript.text,
+        "summary": transcript.summary,
         "segments": [segment_dict(segment, index) for index, segment in enumerate(transcript.segments)],
     }
     # No indent: with one, json uses its slow pure-Python encoder.

@@ -2,7 +2,8 @@
 engine that heard it to the file a person downloads.
 
 Times are seconds from the start of the source file. A Segment row in the
-database stores its words as `Word.as_dict()` dicts.
+database stores its words as `Word.as_dict()` dicts: the readable words (after
+punctuation and numbers) and, beside them, the words the model heard.
 
 The words of an edited segment
 ------------------------------
@@ -10,17 +11,18 @@ A person may rewrite a segment's text. Its words are then the new text's
 words, timed by one rule (`words_for_text`), the same in every download, API
 answer and subtitle:
 
-1. The new words are aligned with the words the model heard, ignoring case and
+1. The new words are aligned with the segment's original words (the readable
+   words the text stages made of what the model heard), ignoring case and
    punctuation. A word kept keeps its time.
-2. Where new words replace heard ones, they are paired in order, each taking the
-   time of the heard word it replaces ("smyth" corrected to "Smith"); heard
+2. Where new words replace original ones, they are paired in order, each taking
+   the time of the word it replaces ("smyth" corrected to "Smith"); original
    words left over are dropped, new words left over count as added.
 3. Added words share the pause between the words around them (the segment's
    start or end at its edges); where that pause is too short to hold them, they
    share the time of the word before them with it.
 
-The segment's own start and end never move. Without any heard words, the words
-share the segment's time in proportion to their length.
+The segment's own start and end never move. Without any original words, the
+words share the segment's time in proportion to their length.
 """
 
 import difflib
@@ -49,13 +51,16 @@ class Word:
 @dataclass(frozen=True)
 class Segment:
     """A timed piece of a transcript: the unit stored as a Segment row and shown
-    as one line on the job page."""
+    as one line on the job page. `words` are the words of `text` (readable:
+    punctuated, numbers as digits); `heard_words` are what the speech model
+    heard in the same time, before the text stages (the page's raw view)."""
 
     start_s: float
     end_s: float
     text: str
     words: tuple[Word, ...] = ()
     edited: bool = False  # the text is a person's, not the model's
+    heard_words: tuple[Word, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,7 @@ class Transcript:
     duration_s: float  # seconds of audio transcribed (after trimming)
     title: str = ""
     language: str = "en"
+    summary: str = ""  # a summary of the text, when one was made
 
     @property
     def text(self):
@@ -79,12 +85,12 @@ def comparable(text):
     return _NOT_WORD_CHARS.sub("", text.lower())
 
 
-def words_for_text(text, heard, start_s, end_s):
-    """The words of `text`, timed from the `heard` words (see the module docstring)."""
+def words_for_text(text, original, start_s, end_s):
+    """The words of `text`, timed from the segment's `original` words (see the module docstring)."""
     tokens = text.split()
-    if [word.text for word in heard] == tokens:
-        return tuple(heard)
-    partners = heard_partners(tokens, heard)
+    if [word.text for word in original] == tokens:
+        return tuple(original)
+    partners = original_partners(tokens, original)
     timed, position = [], 0
     while position < len(tokens):
         if partners[position] is not None:
@@ -107,16 +113,16 @@ def words_for_text(text, heard, start_s, end_s):
     return tuple(timed)
 
 
-def heard_partners(tokens, heard):
-    """For each token, the heard word whose time it takes, or None for an added word."""
+def original_partners(tokens, original):
+    """For each token, the original word whose time it takes, or None for an added word."""
     matcher = difflib.SequenceMatcher(
-        a=[comparable(token) for token in tokens], b=[comparable(word.text) for word in heard], autojunk=False
+        a=[comparable(token) for token in tokens], b=[comparable(word.text) for word in original], autojunk=False
     )
     partners = [None] * len(tokens)
-    for tag, token_start, token_end, heard_start, heard_end in matcher.get_opcodes():
+    for tag, token_start, token_end, original_start, original_end in matcher.get_opcodes():
         if tag in ("equal", "replace"):
-            paired = min(token_end - token_start, heard_end - heard_start)
-            partners[token_start : token_start + paired] = heard[heard_start : heard_start + paired]
+            paired = min(token_end - token_start, original_end - original_start)
+            partners[token_start : token_start + paired] = original[original_start : original_start + paired]
     return partners
 
 

@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.utils.html import format_html
 
 from . import services
-from .models import Media, Segment, Transcription
+from .models import Media, Segment, Transcription, WordList
 
 
 @admin.register(Media)
@@ -38,14 +38,14 @@ class TranscriptionAdmin(admin.ModelAdmin):
     readonly_fields = [
         "status", "stage", "progress", "chunks_done", "chunks_total", "duration_s", "attempt", "lease",
         "rq_job_id", "heartbeat_at", "error", "error_traceback", "created_at", "started_at", "finished_at",
-        "worker", "chunk_plan", "chunk_plan_key",
-        "language", "language_probability",
+        "worker", "chunk_plan", "chunk_plan_key", "language", "language_probability", "notes", "summary_status",
+        "summary_error", "summary_requested_at",
     ]
     exclude = ["error_detail"]
     inlines = [SegmentInline]
     actions = ["retry", "cancel"]
 
-    @admin.display(description="Traceback")
+    @admin.display(description="Traceback (and what the text stages could not do)")
     def error_traceback(self, transcription):
         return format_html("<pre style='white-space: pre-wrap'>{}</pre>", transcription.error_detail or "–")
 
@@ -82,4 +82,11 @@ class SegmentAdmin(admin.ModelAdmin):
     search_fields = ["text", "transcription__title"]
     list_select_related = ["transcription"]
     raw_id_fields = ["transcription"]
-    readonly_fields = ["original_text", "words"]
+    readonly_fields = ["original_text", "words", "heard_words"]
+
+
+@admin.register(WordList)
+class WordListAdmin(admin.ModelAdmin):
+    list_display = ["owner", "updated_at"]
+    search_fields = ["owner__username"]
+    raw_id_fields = ["owner"]

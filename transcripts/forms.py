@@ -1,9 +1,12 @@
+from dataclasses import replace
+
 from django import forms
+from django.conf import settings
 
 from timedtext.languages import display_name
 
-from . import offered_models, services
-from .models import Segment, Transcription
+from . import offered_models, services, vocabulary
+from .models import Segment, Transcription, WordList
 from .uploads import limit_text
 
 MEDIA_ACCEPT = "audio/*,video/*,.mp3,.mp4,.wav,.m4a,.flac,.ogg,.opus,.webm,.mkv,.mov,.aac"
@@ -37,12 +40,34 @@ class NewTranscriptionForm(forms.Form):
     trim_end_s = forms.FloatField(
         required=False, min_value=0, label="Stop at (seconds)", widget=forms.NumberInput(attrs={"step": "any"})
     )
+    # The text stages, each offered only where the site has it on (see TEXT_FIELD_SETTINGS).
+    punctuation = forms.BooleanField(required=False, initial=True, label="Punctuation and capitals")
+    numbers = forms.BooleanField(required=False, initial=True, label="Numbers as digits (“2026”, “3.5%”)")
+    use_word_list = forms.BooleanField(required=False, initial=True, label="Listen for the words of my list")
+    words = forms.CharField(
+        required=False,
+        label="Words for this file",
+        help_text="Names and terms it contains, one per line or separated by commas.",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    summarize = forms.BooleanField(required=False, initial=False, label="Summarise it when it is done")
+
+    TEXT_FIELD_SETTINGS = {
+        "punctuation": "PUNCTUATION_MODEL",
+        "numbers": "NUMBERS_AS_DIGITS",
+        "use_word_list": "WORD_LISTS",
+        "words": "WORD_LISTS",
+        "summarize": "SUMMARY_MODEL",
+    }
 
     def __init__(self, *args, upload_errors=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.upload_errors = upload_errors or {}
         self.fields["file"].help_text = f"mp3, mp4, wav, m4a, flac, ogg, opus, webm, mkv, mov, aac; up to {limit_text()}."
         self.offer_model_and_language()
+        for name, setting in self.TEXT_FIELD_SETTINGS.items():
+            if not getattr(settings, setting):
+                del self.fields[name]
 
     def offer_model_and_language(self):
         """A model to pick when the site offers more than one, and a language
@@ -62,6 +87,20 @@ class NewTranscriptionForm(forms.Form):
             self.fields["language"].help_text = "Detection works with the models that take many languages."
         else:
             del self.fields["language"]
+
+    @property
+    def media_fields(self):
+        return [field for field in self if field.name not in self.TEXT_FIELD_SETTINGS]
+
+    @property
+    def text_fields(self):
+        return [field for field in self if field.name in self.TEXT_FIELD_SETTINGS]
+
+    def clean_words(self):
+        try:
+            return vocabulary.check_words(vocabulary.parse_words(self.cleaned_data["words"]))
+        except vocabulary.TooManyWords as exc:
+            raise forms.ValidationError(str(exc)) from None
 
     def clean(self):
         cleaned = super().clean()
@@ -96,7 +135,18 @@ class NewTranscriptionForm(forms.Form):
             trim_end_s=data.get("trim_end_s"),
             model=data.get("model", ""),
             language=data.get("language", ""),
+            text=self.text_choices(),
         )
+
+    def text_choices(self):
+        """What the person chose; a stage the site has off (its field not
+        shown) keeps the job's default, so that it applies if switched on later."""
+        chosen = {
+            name: self.cleaned_data.get(name, False)
+            for name in ("punctuation", "numbers", "use_word_list", "summarize")
+            if name in self.fields
+        }
+        return replace(services.TextChoices(), **chosen, words=tuple(self.cleaned_data.get("words") or ()))
 
     def add_refusal(self, refusal):
         self.add_error(refusal.field if refusal.field in self.fields else None, refusal.message)
@@ -128,3 +178,22 @@ class SegmentTextForm(forms.ModelForm):
     def clean_text(self):
         # One line of words: cue and paragraph breaks are the exports' job.
         return " ".join(self.cleaned_data["text"].split())
+
+
+class WordListForm(forms.ModelForm):
+    class Meta:
+        model = WordList
+        fields = ["words"]
+        labels = {"words": "Your words"}
+        help_texts = {
+            "words": f"One word or phrase a line (commas work too), up to {WordList.MAX_WORDS:,}: names, product "
+            "words, jargon. Write them as you want them written."
+        }
+        widgets = {"words": forms.Textarea(attrs={"rows": 16, "spellcheck": "false"})}
+
+    def clean_words(self):
+        try:
+            entries = vocabulary.check_words(vocabulary.parse_words(self.cleaned_data["words"]))
+        except vocabulary.TooManyWords as exc:
+            raise forms.ValidationError(str(exc)) from None
+        return "\n".join(entries)

@@ -113,8 +113,16 @@ class Transcription(models.Model):
         DOWNLOADING = "downloading", "Downloading"
         DECODING = "decoding", "Reading the audio"
         TRANSCRIBING = "transcribing", "Transcribing"
+        POLISHING = "polishing", "Adding punctuation and numbers"
         SAVING = "saving", "Saving"
         FINISHED = "finished", "Finished"
+
+    class SummaryStatus(models.TextChoices):
+        NONE = "", "No summary"
+        QUEUED = "queued", "Waiting in the queue"
+        RUNNING = "running", "Summarising"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
 
     UNFINISHED = (Status.QUEUED, Status.RUNNING)
     RETRYABLE = (Status.FAILED, Status.CANCELED)
@@ -138,6 +146,13 @@ class Transcription(models.Model):
     language = models.CharField(max_length=16, blank=True, default="en")
     language_probability = models.FloatField(null=True, blank=True)
     webhook_url = models.URLField(max_length=2000, blank=True)
+    # The text stages this job asked for; each also needs the site's setting
+    # (PUNCTUATION_MODEL, NUMBERS_AS_DIGITS, WORD_LISTS).
+    punctuation = models.BooleanField(default=True, help_text="Restore punctuation and capitals.")
+    numbers = models.BooleanField(default=True, help_text="Write numbers as digits.")
+    use_word_list = models.BooleanField(default=True, help_text="Listen for the words of the owner's list.")
+    words = models.TextField(blank=True, help_text="This job's own words to listen for, one per line.")
+    summarize = models.BooleanField(default=False, help_text="Queue a summary when the transcript is done.")
 
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True)
     stage = models.CharField(max_length=12, choices=Stage.choices, default=Stage.WAITING)
@@ -145,6 +160,7 @@ class Transcription(models.Model):
     chunks_done = models.PositiveIntegerField(default=0)
     chunks_total = models.PositiveIntegerField(default=0)
     duration_s = models.FloatField(null=True, blank=True, help_text="Seconds of audio transcribed.")
+    transcribing_started_at = models.DateTimeField(null=True, blank=True)
     # Bumped whenever the finished text changes (a run ends, a segment is edited),
     # so that rendered downloads can be cached under it.
     text_revision = models.PositiveIntegerField(default=0)
@@ -167,6 +183,15 @@ class Transcription(models.Model):
 
     error = models.TextField(blank=True, help_text="Shown to the owner as it is.")
     error_detail = models.TextField(blank=True, help_text="Traceback, for admins.")
+    # Stages that could not do their work on a delivered transcript (a model that
+    # did not load, words the model cannot spell): shown to the owner as they are.
+    notes = models.JSONField(default=list, blank=True)
+
+    # The summary: its own job on the workers (workers/summaries.py).
+    summary = models.TextField(blank=True)
+    summary_status = models.CharField(max_length=10, choices=SummaryStatus.choices, default=SummaryStatus.NONE, blank=True)
+    summary_error = models.TextField(blank=True, help_text="Shown to the owner as it is.")
+    summary_requested_at = models.DateTimeField(null=True, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -211,6 +236,7 @@ class Transcription(models.Model):
             duration_s=self.duration_s or 0.0,
             title=self.title,
             language=self.language,
+            summary=self.summary if self.summary_status == self.SummaryStatus.DONE else "",
         )
 
     @property
@@ -245,6 +271,12 @@ class Transcription(models.Model):
         self.error_detail = ""
         self.language = self.requested_language  # a detection runs again
         self.language_probability = None
+        self.notes = []
+        self.transcribing_started_at = None
+        # The segments will be replaced: a summary of the old ones would mislead.
+        self.summary = ""
+        self.summary_status = self.SummaryStatus.NONE
+        self.summary_error = ""
         self.queued_at = timezone.now()
         self.heartbeat_at = None
         self.started_at = None
@@ -261,7 +293,9 @@ class Transcription(models.Model):
 
 class Segment(models.Model):
     """A timed piece of a transcript. `text` is what the owner sees; `original_text`
-    is what the model said, kept so that an edit can be reverted."""
+    is the readable text the pipeline made (punctuated, numbers as digits), kept so
+    that an edit can be reverted; `heard_words` is what the speech model heard
+    before the text stages (the page's raw view)."""
 
     transcription = models.ForeignKey(Transcription, on_delete=models.CASCADE, related_name="segments")
     index = models.PositiveIntegerField()
@@ -269,8 +303,11 @@ class Segment(models.Model):
     end_s = models.FloatField()
     text = models.TextField(blank=True)
     original_text = models.TextField(blank=True)
-    # The words the model heard, as timedtext.Word.as_dict(): times absolute.
+    # The words of original_text, as timedtext.Word.as_dict(): times absolute.
+    # An edited text is timed from them (timedtext.words.words_for_text).
     words = models.JSONField(default=list, blank=True)
+    # The words as the model heard them, in the same time span.
+    heard_words = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["transcription", "index"]
@@ -285,6 +322,10 @@ class Segment(models.Model):
     def is_edited(self):
         return self.text != self.original_text
 
+    @property
+    def heard_text(self):
+        return " ".join(word["word"] for word in self.heard_words or ())
+
     def timed(self, with_words=True):
         """This segment as a timedtext.Segment: the words of its text, timed by
         the one rule for edited text (timedtext/words.py). Without words, the
@@ -294,6 +335,31 @@ class Segment(models.Model):
             heard = tuple(Word.from_dict(word) for word in self.words or ())
             words = words_for_text(self.text, heard, self.start_s, self.end_s)
         return TimedSegment(start_s=self.start_s, end_s=self.end_s, text=self.text, words=words, edited=self.is_edited)
+
+
+class WordList(models.Model):
+    """A person's own words (names, product words, jargon), one word or phrase
+    a line, that the speech model listens for in every job they start."""
+
+    MAX_WORDS = 2000
+    MAX_WORD_CHARS = 100
+
+    owner = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="word_list")
+    words = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"word list of {self.owner}"
+
+    @property
+    def entries(self):
+        return [line for line in self.words.splitlines() if line.strip()]
+
+    @classmethod
+    def entries_of(cls, user):
+        """The words of `user`'s list ([] when they have none)."""
+        found = cls.objects.filter(owner=user).values_list("words", flat=True).first()
+        return [line for line in (found or "").splitlines() if line.strip()]
 
 
 def new_api_token():

@@ -15,7 +15,8 @@ STAGE_SPANS = {
     Stage.DOWNLOADING: (0.0, 10.0),
     Stage.DECODING: (10.0, 15.0),
     Stage.TRANSCRIBING: (15.0, 95.0),
-    Stage.SAVING: (95.0, 99.0),
+    Stage.POLISHING: (95.0, 98.0),
+    Stage.SAVING: (98.0, 99.0),
     Stage.FINISHED: (100.0, 100.0),
 }
 
@@ -49,13 +50,21 @@ def stage_text(transcription, queue_position=None, workers_serving=None):
     return ""  # finished: the status badge says it all
 
 
+# Chunks done before the pace is taken as a guide: the first one also pays for
+# warming up the model.
+MIN_CHUNKS_FOR_ESTIMATE = 2
+
+
 def seconds_left(transcription, now=None):
-    """A rough estimate from the pace so far, once some audio is transcribed;
-    None while there is nothing to go on."""
-    if transcription.status != Status.RUNNING or not transcription.started_at:
+    """A rough estimate of the transcription's time left, from the pace of the
+    chunks done since transcribing began (downloading, reading the audio and
+    loading the model are behind it), once a few are done; None while there is
+    nothing to go on. The text stages after it take a few percent of that."""
+    if transcription.status != Status.RUNNING or transcription.stage != Stage.TRANSCRIBING:
         return None
-    if transcription.stage != Stage.TRANSCRIBING or transcription.chunks_done < 1:
+    done, total = transcription.chunks_done, transcription.chunks_total
+    since = transcription.transcribing_started_at
+    if since is None or not MIN_CHUNKS_FOR_ESTIMATE <= done < total:
         return None
-    fraction = overall_percent(transcription) / 100.0
-    elapsed_s = ((now or timezone.now()) - transcription.started_at).total_seconds()
-    return max(0, round(elapsed_s * (1.0 - fraction) / fraction))
+    elapsed_s = ((now or timezone.now()) - since).total_seconds()
+    return max(0, round(elapsed_s / done * (total - done)))

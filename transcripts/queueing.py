@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 JOB_FUNCTION = "workers.jobs.transcribe"
 FAILURE_CALLBACK = "workers.jobs.record_rq_failure"
 DETECT_LANGUAGE_FUNCTION = "workers.jobs.detect_language"
+SUMMARY_FUNCTION = "workers.summaries.summarise"
+SUMMARY_FAILURE_CALLBACK = "workers.summaries.record_rq_failure"
 
 
 class QueueUnavailable(Exception):
@@ -111,6 +113,25 @@ def enqueue(transcription):
         )
     except RedisError as exc:
         log.warning("queue unavailable for transcription %s: %s", transcription.pk, exc)
+        raise QueueUnavailable("The job queue is unavailable right now.") from exc
+
+
+def enqueue_summary(transcription):
+    """Put a summary of `transcription` on the queue (the workers' transcribe
+    queue: one kind of worker runs both). Raises QueueUnavailable."""
+    try:
+        get_transcribe_queue().enqueue(
+            SUMMARY_FUNCTION,
+            transcription.pk,
+            job_id=f"summary-{transcription.pk}-{int(transcription.summary_requested_at.timestamp() * 1e6)}",
+            job_timeout=settings.SUMMARY_TIMEOUT_S,
+            on_failure=Callback(SUMMARY_FAILURE_CALLBACK),
+            result_ttl=24 * 3600,
+            failure_ttl=7 * 24 * 3600,
+            description=f"summarise {transcription.title!r} (#{transcription.pk})",
+        )
+    except RedisError as exc:
+        log.warning("queue unavailable for the summary of transcription %s: %s", transcription.pk, exc)
         raise QueueUnavailable("The job queue is unavailable right now.") from exc
 
 

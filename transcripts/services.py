@@ -14,12 +14,13 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
+from django.utils import timezone
 
 from guards import netguard
 from guards.media import MediaError, probe_speech_media
 from timedtext.languages import language_code
 
-from . import offered_models, queueing
+from . import offered_models, queueing, vocabulary
 from .models import Media, Transcription
 from .uploads import too_large_message
 
@@ -147,6 +148,18 @@ def probe_upload(upload):
             raise RequestRefused(str(exc), "file") from exc
 
 
+@dataclass(frozen=True)
+class TextChoices:
+    """The text stages a person asked for (each also needs the site's setting),
+    and the words this job should listen for."""
+
+    punctuation: bool = True
+    numbers: bool = True
+    use_word_list: bool = True
+    words: tuple[str, ...] = ()
+    summarize: bool = False
+
+
 def create_transcription(
     owner,
     *,
@@ -159,6 +172,7 @@ def create_transcription(
     requested_model="",
     model="",
     language="",
+    text=TextChoices(),
 ):
     """Check, store and queue a new transcription of an uploaded file or a URL,
     with an offered model (`model`, a name: '' for the default) in `language`
@@ -173,6 +187,10 @@ def create_transcription(
     language = chosen_language(offered, language)
     check_can_start_job(owner)
     check_trim(trim_start_s, trim_end_s)
+    try:
+        words = vocabulary.check_words(list(text.words))
+    except vocabulary.TooManyWords as exc:
+        raise RequestRefused(str(exc), "words") from exc
     if upload is not None:
         info = probe_upload(upload)
         check_trim(trim_start_s, trim_end_s, info.duration_s)
@@ -206,6 +224,11 @@ def create_transcription(
                 requested_language=language,
                 language=language,
                 webhook_url=webhook_url,
+                punctuation=text.punctuation,
+                numbers=text.numbers,
+                use_word_list=text.use_word_list,
+                words="\n".join(words),
+                summarize=text.summarize,
             )
     except BaseException:
         media.delete_file()
@@ -299,3 +322,44 @@ def delete_transcription(transcription):
             # A URL job may have stored its download since `media` was loaded.
             media.refresh_from_db(fields=["file"])
             media.delete()  # its file goes once this commits (models.delete_media_file)
+
+
+class SummaryRefused(RequestRefused):
+    """A summary cannot be made now (the API answers 409)."""
+
+
+def summary_in_progress(transcription, now=None):
+    """A summary is queued or running, and not so long ago that its worker must have died."""
+    Summary = Transcription.SummaryStatus
+    if transcription.summary_status not in (Summary.QUEUED, Summary.RUNNING) or not transcription.summary_requested_at:
+        return False
+    age_s = ((now or timezone.now()) - transcription.summary_requested_at).total_seconds()
+    return age_s < settings.SUMMARY_TIMEOUT_S + settings.JOB_STALE_AFTER_S
+
+
+def request_summary(transcription):
+    """Queue a summary of a finished transcript, for the page's button, the API
+    and a job that asked for one. Raises SummaryRefused with the reason."""
+    Summary = Transcription.SummaryStatus
+    if not settings.SUMMARY_MODEL:
+        raise SummaryRefused("Summaries are switched off on this server.")
+    with transaction.atomic():
+        locked = Transcription.objects.select_for_update().get(pk=transcription.pk)
+        if locked.status != Transcription.Status.DONE:
+            raise SummaryRefused("A summary can be made once the transcript is done.")
+        if summary_in_progress(locked):
+            raise SummaryRefused("A summary of this transcript is already being made.")
+        locked.summary_status = Summary.QUEUED
+        locked.summary_error = ""
+        locked.summary_requested_at = timezone.now()
+        locked.save(update_fields=["summary_status", "summary_error", "summary_requested_at"])
+    transcription.refresh_from_db()
+    try:
+        queueing.enqueue_summary(transcription)
+    except queueing.QueueUnavailable as exc:
+        message = "The job queue is unavailable right now; please ask for the summary again later."
+        Transcription.objects.filter(pk=transcription.pk, summary_status=Summary.QUEUED).update(
+            summary_status=Summary.FAILED, summary_error=message
+        )
+        transcription.refresh_from_db()
+        raise SummaryRefused(message) from exc

@@ -78,8 +78,9 @@ class Attempt:
         for saved in Segment.objects.filter(transcription_id=self.transcription_id, index__lt=len(spans)):
             span = spans[saved.index]
             if (saved.start_s, saved.end_s) == (span.start_s, span.end_s):
-                words = tuple(Word.from_dict(word) for word in saved.words)
-                done[saved.index] = TimedSegment(saved.start_s, saved.end_s, saved.original_text, words)
+                # Saved while transcribing: the words as heard (the text stages run at the end).
+                words = tuple(Word.from_dict(word) for word in saved.heard_words or saved.words)
+                done[saved.index] = TimedSegment(saved.start_s, saved.end_s, saved.original_text, words, heard_words=words)
         return spans, done
 
     def save_plan(self, spans, plan_key, kept_indexes):
@@ -110,10 +111,12 @@ class Attempt:
                 rows,
                 update_conflicts=True,
                 unique_fields=["transcription", "index"],
-                update_fields=["start_s", "end_s", "text", "original_text", "words"],
+                update_fields=["start_s", "end_s", "text", "original_text", "words", "heard_words"],
             )
 
-    def finish(self, transcript):
+    def finish(self, transcript, notes=(), detail=""):
+        """Save the segments and mark the job done; `notes` (for the owner) and
+        `detail` (for admins) say what a text stage could not do."""
         rows = [segment_row(self.transcription_id, index, segment) for index, segment in enumerate(transcript.segments)]
         with transaction.atomic():
             if not self._rows().select_for_update().exists():
@@ -125,6 +128,8 @@ class Attempt:
                 stage=Stage.FINISHED,
                 progress=100.0,
                 duration_s=transcript.duration_s,
+                notes=list(notes),
+                error_detail=detail,
                 text_revision=F("text_revision") + 1,
                 finished_at=timezone.now(),
                 heartbeat_at=timezone.now(),
@@ -156,6 +161,7 @@ def segment_row(transcription_id, index, segment):
         text=segment.text,
         original_text=segment.text,
         words=[word.as_dict() for word in segment.words],
+        heard_words=[word.as_dict() for word in segment.heard_words],
     )
 
 

@@ -11,17 +11,20 @@ import hashlib
 import json
 import logging
 import traceback
+from dataclasses import asdict
 from pathlib import Path
 
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import close_old_connections
+from django.utils import timezone
 from rq.timeouts import JobTimeoutException
 
 from guards.media import MediaError
-from transcripts import offered_models
+from transcripts import offered_models, services
 from transcripts.models import Transcription
 from transcripts.storage import StorageUnavailable
+from transcripts.vocabulary import words_for_job
 
 from . import pipeline
 from .attempt import Attempt, LeaseLost, heartbeat
@@ -132,12 +135,49 @@ def engine_for_job(model, transcription, attempt):
     return engine.with_options(whisper_options(transcription.requested_language), on_language)
 
 
+# What an administrator can do about a text stage's model (see stage_note_detail).
+STAGE_ADVICE = {
+    "punctuation": "Set PUNCTUATION_MODEL to a local folder that holds the model (or empty, to switch punctuation "
+    "off), or download it first with `python manage.py download_model --kind punctuation`.",
+    "language model": "Set STT_LM_PATH to an ARPA language model file, or empty for none.",
+}
+
+
+def decoding_options(transcription=None):
+    """How the engine decodes, from the site's settings and the words `transcription` asks for."""
+    return pipeline.DecodingOptions(
+        beam_search=settings.STT_DECODER == "beam",
+        words=tuple(words_for_job(transcription)) if transcription is not None else (),
+        lm_path=settings.STT_LM_PATH or None,
+        beam_size=settings.STT_BEAM_SIZE,
+        hotword_weight=settings.STT_HOTWORD_WEIGHT,
+        lm_weight=settings.STT_LM_WEIGHT,
+        word_score=settings.STT_WORD_SCORE,
+    )
+
+
+def text_options(punctuation=True, numbers=True):
+    """The text stages the site offers, of those asked for."""
+    return pipeline.TextOptions(
+        numbers=settings.NUMBERS_AS_DIGITS and numbers,
+        punctuation_model=(settings.PUNCTUATION_MODEL or None) if punctuation else None,
+    )
+
+
 def transcribe_options(transcription):
     return pipeline.TranscribeOptions(
         start_s=transcription.trim_start_s,
         end_s=transcription.trim_end_s,
         split=pipeline.SplitOptions(min_space_s=settings.SPLIT_MIN_SPACE_S, max_space_s=settings.SPLIT_MAX_SPACE_S),
+        decoding=decoding_options(transcription),
+        # Whisper writes punctuation and capitals itself.
+        text=text_options(transcription.punctuation and not writes_punctuation(transcription), transcription.numbers),
     )
+
+
+def writes_punctuation(transcription):
+    model = offered_models.model_of_job(transcription.model_name)
+    return model is not None and model.engine == "whisper"
 
 
 def plan_key(transcription, options):
@@ -147,9 +187,15 @@ def plan_key(transcription, options):
     split = options.split
     made_from = [
         media.file.name, media.sha256, transcription.model_name, transcription.requested_language,
-        options.start_s, options.end_s, split.min_space_s, split.max_space_s,
+        options.start_s, options.end_s, split.min_space_s, split.max_space_s, asdict(options.decoding),
     ]
     return hashlib.sha256(json.dumps(made_from).encode()).hexdigest()
+
+
+def stage_note_detail(note):
+    """What admins read about a stage note: the reason, and what fixes it."""
+    advice = STAGE_ADVICE.get(note.stage, "")
+    return f"{note.stage}: {note.detail} {advice}".strip()
 
 
 def transcribe(transcription_id, lease):
@@ -203,9 +249,15 @@ def run(transcription, attempt):
                 attempt.update(title=media.original_name[:255] or transcription.title)
             attempt.update(stage=Stage.DECODING, progress=0.0)
         engine = engine_for_job(offered_model(transcription), transcription, attempt)
-        transcript = transcribe_resuming(path, engine, transcription, attempt)
+        transcript, notes = transcribe_resuming(path, engine, transcription, attempt)
     attempt.update(stage=Stage.SAVING)
-    attempt.finish(transcript)
+    attempt.finish(
+        transcript,
+        notes=[note.message for note in notes],
+        detail="\n\n".join(stage_note_detail(note) for note in notes if note.detail),
+    )
+    if transcription.summarize:
+        queue_summary(transcription)
 
 
 def transcribe_resuming(path, engine, transcription, attempt):
@@ -221,14 +273,31 @@ def transcribe_resuming(path, engine, transcription, attempt):
         if kept:
             log.info("transcription %s: resuming with %d of %d chunks done", transcription.pk, len(kept), len(spans))
         attempt.save_plan(spans, key, list(kept))
+        attempt.update(transcribing_started_at=timezone.now())
 
     def on_progress(done, total, finished_segments):
         attempt.save_partial_segments(finished_segments)
         attempt.update(chunks_done=done, progress=100.0 * done / max(total, 1))
 
-    return pipeline.transcribe_file(
-        path, engine, options, on_plan=on_plan, on_progress=on_progress, plan=saved_plan, done=saved
+    notes = []
+
+    def on_note(note):
+        if note.detail:  # a model that did not load, a stage that raised: for the operator
+            log.warning("transcription %s: %s", transcription.pk, stage_note_detail(note))
+        notes.append(note)
+
+    transcript = pipeline.transcribe_file(
+        path,
+        engine,
+        options,
+        on_plan=on_plan,
+        on_progress=on_progress,
+        on_text_stages=lambda: attempt.update(stage=Stage.POLISHING, progress=0.0),
+        on_note=on_note,
+        plan=saved_plan,
+        done=saved,
     )
+    return transcript, notes
 
 
 def detect_language(storage_name, model_name):
@@ -250,6 +319,17 @@ def detect_language(storage_name, model_name):
     except USER_ERRORS as exc:
         return {"error": str(exc)}
     return {"language": language, "probability": round(probability, 4)}
+
+
+def queue_summary(transcription):
+    """The summary the job asked for; a refusal (summaries switched off, Redis
+    down) is the summary's failure, not the transcript's."""
+    try:
+        services.request_summary(transcription)
+    except services.SummaryRefused as refusal:
+        Transcription.objects.filter(pk=transcription.pk, status=Transcription.Status.DONE).update(
+            summary_status=Transcription.SummaryStatus.FAILED, summary_error=refusal.message
+        )
 
 
 def record_rq_failure(job, connection, exc_type, exc_value, tb):

@@ -1,13 +1,17 @@
-// The job page: live progress, player sync, keyboard, in-place edits.
+// The job page: live progress, player sync, keyboard, in-place edits, the
+// readable / as-heard switch and a summary on its way.
 (function () {
   "use strict";
   const POLL_MS = 1500;
+  const SUMMARY_POLL_MS = 3000;
   const SKIP_S = 5;
   const job = document.getElementById("job");
   const list = document.getElementById("segments");
   const player = document.getElementById("player");
   const csrfToken = document.querySelector("input[name=csrfmiddlewaretoken]").value;
   let wordsByIndex = null; // segment index -> [{word, start, end}], loaded on the first word click
+  let heardByIndex = null; // segment index -> the words as the model heard them, loaded with them
+  let showingHeard = false;
 
   // ---- live progress ----
   function clock(seconds) {
@@ -95,6 +99,26 @@
 
   if (job.dataset.unfinished === "true") window.setTimeout(poll, POLL_MS);
 
+  async function pollSummary() {
+    try {
+      const response = await fetch(job.dataset.statusUrl + "?known=" + list.children.length, {
+        headers: { Accept: "application/json" },
+      });
+      if (response.status === 404 || response.status === 403 || response.redirected) return;
+      if (response.ok && !(await response.json()).summary_pending) {
+        window.location.reload(); // the summary, or why it failed
+        return;
+      }
+    } catch (error) {
+      // A network blip: try again at the next tick.
+    }
+    window.setTimeout(pollSummary, SUMMARY_POLL_MS);
+  }
+
+  if (job.dataset.unfinished !== "true" && job.dataset.summaryPending === "true") {
+    window.setTimeout(pollSummary, SUMMARY_POLL_MS);
+  }
+
   // ---- player sync ----
   function seek(seconds) {
     if (!player) return;
@@ -106,8 +130,37 @@
     if (wordsByIndex) return wordsByIndex;
     const response = await fetch(list.dataset.segmentsUrl, { headers: { Accept: "application/json" } });
     const data = await response.json();
+    heardByIndex = new Map(data.segments.map((item) => [item.index, item.heard_words || []]));
     wordsByIndex = new Map(data.segments.map((item) => [item.index, item.words || []]));
     return wordsByIndex;
+  }
+
+  // ---- readable / as heard ----
+  // The readable text (punctuated, numbers as digits, edits) or what the model
+  // heard, in the same segments: edits apply to the readable text only.
+  async function showText(heard) {
+    if (heard) await loadWords();
+    for (const segment of list.children) {
+      const text = segment.querySelector(".text");
+      if (heard) {
+        if (!("readable" in text.dataset)) text.dataset.readable = text.textContent;
+        const words = heardByIndex.get(parseInt(segment.dataset.index, 10)) || [];
+        text.textContent = words.map((word) => word.word).join(" ");
+      } else if ("readable" in text.dataset) {
+        text.textContent = text.dataset.readable;
+        delete text.dataset.readable;
+      }
+    }
+    showingHeard = heard;
+    list.classList.toggle("showing-heard", heard);
+    document.getElementById("show-readable").setAttribute("aria-pressed", String(!heard));
+    document.getElementById("show-heard").setAttribute("aria-pressed", String(heard));
+  }
+
+  const showHeardButton = document.getElementById("show-heard");
+  if (showHeardButton) {
+    showHeardButton.addEventListener("click", () => showText(true));
+    document.getElementById("show-readable").addEventListener("click", () => showText(false));
   }
 
   function wordIndexAt(event, textElement) {
@@ -131,8 +184,10 @@
       const segment = text.closest(".segment");
       let seconds = parseFloat(segment.dataset.start);
       const wordIndex = wordIndexAt(event, text);
-      if (wordIndex !== null && !segment.classList.contains("edited")) {
-        const words = (await loadWords()).get(parseInt(segment.dataset.index, 10)) || [];
+      if (wordIndex !== null && (showingHeard || !segment.classList.contains("edited"))) {
+        await loadWords();
+        const byIndex = showingHeard ? heardByIndex : wordsByIndex;
+        const words = byIndex.get(parseInt(segment.dataset.index, 10)) || [];
         if (words[wordIndex]) seconds = words[wordIndex].start;
       }
       seek(seconds);

@@ -83,3 +83,14 @@ def test_an_offered_whisper_model_transcribes_real_speech(offer_models, whisper_
     assert document["text"].startswith("And so my fellow Americans") and document["text"].endswith("country.")
     with pytest.raises(CommandError, match="The model tiny understands English only; it cannot transcribe German"):
         transcribe(real_speech["jfk.flac"].path, "--model", "tiny", "--language", "de")
+
+
+def test_readable_by_the_sites_settings_and_raw_on_request(speech, tiny_model, small_chunks, settings, tiny_punctuation_dir):
+    settings.PUNCTUATION_MODEL = str(tiny_punctuation_dir)
+    readable = json.loads(transcribe(speech, "--format", "json"))
+    raw = json.loads(transcribe(speech, "--format", "json", "--raw"))
+    assert readable["text"][0].isupper() and readable["text"][-1] in ".?!"
+    assert raw["text"] == raw["text"].lower()
+    pairs = list(zip(readable["text"].split(), raw["text"].split(), strict=True))
+    # The same words, capitalised or with a mark after them.
+    assert all(written.lower().startswith(heard) and len(written) - len(heard) <= 1 for written, heard in pairs)

@@ -9,8 +9,9 @@ import torch
 
 from testkit.speech import SENTENCES, speak
 from tests.conftest import require_tools
-from workers.pipeline import decode_audio, load_ctc_engine
+from workers.pipeline import DecodingOptions, decode_audio, load_ctc_engine
 from workers.pipeline.engines.ctc import Runtime, choose_runtime, cpu_has_native_bf16
+from workers.pipeline.engines.ctc_greedy import decode_ids
 from workers.pipeline.errors import ModelLoadError, PrecisionError
 
 
@@ -159,12 +160,29 @@ def test_a_batch_that_runs_out_of_gpu_memory_is_halved(engine, chunks, monkeypat
     real_forward = engine.forward
     sizes = []
 
-    def forward_that_fits_two(batch_chunks, offsets_s):
+    def forward_that_fits_two(batch_chunks):
         sizes.append(len(batch_chunks))
         if len(batch_chunks) > 2:
             raise torch.cuda.OutOfMemoryError("CUDA out of memory")
-        return real_forward(batch_chunks, offsets_s)
+        return real_forward(batch_chunks)
 
     monkeypatch.setattr(engine, "forward", forward_that_fits_two)
     assert [s.text for s in engine.transcribe(chunks, [0.0] * 4)] == [s.text for s in single]
     assert sizes == [4, 2, 2]
+
+
+def test_prepare_names_words_it_cannot_spell_and_drops_a_language_model_that_does_not_load(engine, tmp_path):
+    asked = DecodingOptions(words=("C++", "Kubernetes", "東京"), lm_path=str(tmp_path / "missing.arpa"))
+    decoding, notes = engine.prepare(asked)
+    assert decoding.lm_path is None and decoding.words == asked.words
+    assert [note.stage for note in notes] == ["vocabulary", "language model"]
+    assert "C++, 東京" in notes[0].message and "Kubernetes" not in notes[0].message
+    assert "missing.arpa" in notes[1].detail and "missing.arpa" not in notes[1].message
+    assert engine.prepare(DecodingOptions(words=("Kubernetes",))) == (DecodingOptions(words=("Kubernetes",)), [])
+
+
+def test_greedy_decoding_is_the_argmax_of_the_log_probabilities(engine, chunks):
+    log_probs = engine.forward(chunks[:1])[0]
+    assert log_probs.shape[1] == 32 and np.allclose(np.exp(log_probs).sum(axis=1), 1.0, atol=1e-4)
+    greedy = engine.transcribe(chunks[:1], [0.0], decoding=DecodingOptions(beam_search=False))[0]
+    assert greedy.words == tuple(decode_ids(log_probs.argmax(axis=1), engine.vocabulary, 0.02))

@@ -97,3 +97,16 @@ def test_two_hours_of_digital_silence_finish_quickly_with_empty_text(tmp_path, e
     assert reports == [(160, 160, dict(enumerate(transcript.segments)))]  # no forward was needed
     assert peak_bytes < 2.5 * 7200 * 16000 * 4  # the decoded samples (460 MB) plus per-ms energies
     assert elapsed_s < 30
+
+
+def test_the_first_words_show_after_one_chunk_even_when_one_batch_could_take_them_all(speech, engine):
+    # The tiny model's memory budget fits every chunk in one forward; the file
+    # still goes to the engine in waves of 1, 2, 4 ... chunks, in time order.
+    assert len(engine.plan_batches([16000 * 4] * 8)) == 1
+    reports = []
+    tiny_chunks = SplitOptions(min_space_s=2.0, max_space_s=4.0)
+    transcribe_file(speech, engine, TranscribeOptions(split=tiny_chunks), on_progress=lambda *report: reports.append(report))
+    total = reports[-1][1]
+    assert total >= 6
+    assert [sorted(finished) for *_, finished in reports][:3] == [[0], [1, 2], [3, 4, 5, 6][: total - 3]]
+    assert [done for done, *_ in reports] == [min(done, total) for done in (1, 3, 7, 15, 31)][: len(reports)]

@@ -119,3 +119,22 @@ def test_an_over_long_word_among_others_gets_its_own_cue():
     cues = build_cues(words)
     assert (long_word,) in [cue.lines for cue in cues]
     assert " ".join(" ".join(cue.lines) for cue in cues).split() == [word.text for word in words]
+
+
+def test_cues_break_at_sentence_ends_where_that_costs_no_extra_cue():
+    words = spoken(
+        "We went down to the river early this morning. The water was cold, but the children swam "
+        "anyway and laughed the whole time."
+    )
+    cues = build_cues(words)
+    assert_readable(cues, words)
+    assert cues[0].text.replace("\n", " ").endswith("morning.")
+    assert cues[1].text.replace("\n", " ").startswith("The water")
+    unpunctuated = build_cues([Word(w.text.rstrip(".,"), w.start_s, w.end_s) for w in words])
+    assert len(cues) == len(unpunctuated)  # still the fewest cues that fit
+    assert not unpunctuated[0].text.replace("\n", " ").endswith("morning")  # balanced, not at the sentence
+
+
+def test_a_short_sentence_does_not_get_a_cue_of_its_own():
+    words = spoken("Yes. I think so too.")
+    assert [cue.text for cue in build_cues(words)] == ["Yes. I think so too."]

@@ -158,3 +158,44 @@ def test_retry_counts_against_the_limit_of_unfinished_jobs(signed_in, owner, set
     assert "already have 1 transcriptions waiting or running" in response.content.decode()
     failed.refresh_from_db()
     assert failed.status == Status.FAILED and queued_job_ids() == []
+
+
+def test_time_left_is_estimated_from_the_pace_of_transcribing_once_a_few_chunks_are_done(signed_in, owner):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    transcription = make_transcription(owner, status=Status.RUNNING, texts=["one"])
+    url = reverse("transcripts:status_json", args=[transcription.pk])
+    began = timezone.now() - timedelta(seconds=40)
+    # Downloading and loading took long; only the pace since transcribing began counts.
+    Transcription.objects.filter(pk=transcription.pk).update(
+        stage=Transcription.Stage.TRANSCRIBING, started_at=began - timedelta(minutes=5), transcribing_started_at=began,
+        chunks_done=1, chunks_total=10,
+    )
+    assert signed_in.get(url).json()["seconds_left"] is None  # one chunk also paid for warming up
+    Transcription.objects.filter(pk=transcription.pk).update(chunks_done=4)
+    assert signed_in.get(url).json()["seconds_left"] == pytest.approx(60, abs=2)  # 10 s a chunk, 6 to go
+    page = signed_in.get(transcription.get_absolute_url()).content.decode()
+    assert "about 1:0" in page and "left" in page
+
+
+def test_notes_and_the_summary_show_on_the_job_page_as_text(signed_in, owner):
+    transcription = make_transcription(owner, texts=["first words"])
+    Transcription.objects.filter(pk=transcription.pk).update(
+        notes=["The speech model cannot spell these words of your list, so they were not used: <b>C++</b>."],
+        summary="A <i>short</i> summary.",
+        summary_status=Transcription.SummaryStatus.DONE,
+    )
+    page = signed_in.get(transcription.get_absolute_url()).content.decode()
+    assert "were not used: &lt;b&gt;C++&lt;/b&gt;." in page and "<b>C++" not in page
+    assert 'id="summary"' in page and "A &lt;i&gt;short&lt;/i&gt; summary." in page
+    assert 'id="show-heard"' in page  # the readable / as-heard switch
+
+
+def test_segments_json_carries_what_the_model_heard_for_the_raw_view(signed_in, owner):
+    transcription = make_transcription(owner, texts=["It cost $3.50."])
+    heard = [{"word": word, "start": 0.1 * i, "end": 0.1 * i + 0.05} for i, word in enumerate("it cost three fifty".split())]
+    Segment.objects.filter(transcription=transcription).update(heard_words=heard)
+    data = signed_in.get(reverse("transcripts:segments_json", args=[transcription.pk])).json()
+    assert data["segments"][0]["text"] == "It cost $3.50." and data["segments"][0]["heard_words"] == heard

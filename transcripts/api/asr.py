@@ -26,6 +26,8 @@ from timedtext.formats import FORMATS
 from timedtext.languages import language_name
 from transcripts import language_detection, services
 from transcripts.render_cache import render_transcript
+from transcripts.services import TextChoices
+from transcripts.vocabulary import words_of_prompt
 
 from .base import (
     ApiView,
@@ -80,7 +82,7 @@ ASR_PARAMETERS = [
         ),
     ),
     OpenApiParameter("encode", bool, default=True, description="false: audio_file is raw 16 kHz mono s16le PCM."),
-    OpenApiParameter("initial_prompt", str, description="Accepted, no effect."),
+    OpenApiParameter("initial_prompt", str, description="Names and terms to listen for (as OpenAI's prompt)."),
     OpenApiParameter("vad_filter", bool, description="Accepted, no effect: silence is always skipped."),
     OpenApiParameter("word_timestamps", bool, description="json output always has word times."),
 ]
@@ -154,6 +156,7 @@ class Asr(ApiView):
                 requested_model="whisper-asr-webservice",
                 model=model.name,
                 language=options["language"],
+                text=TextChoices(words=tuple(words_of_prompt(options["initial_prompt"]))),
             )
         finally:
             # The WAV made from raw PCM is no request file, so Django would not

@@ -150,7 +150,7 @@ def refusal_error(refusal):
         return StorageDown(refusal.message)
     if isinstance(refusal, services.TooManyUnfinishedJobs):
         return TooManyJobs(refusal.message)
-    if isinstance(refusal, services.NotRetryable):
+    if isinstance(refusal, (services.NotRetryable, services.SummaryRefused)):
         return Conflict(refusal.message)
     return invalid(refusal.message, refusal.field, code="refused")
 

@@ -7,8 +7,9 @@ API_WAIT_LIMIT_S. `model` names one of the site's offered models; any other
 name (clients send "whisper-1") is recorded and gets the site's default, or,
 when `language` asks for one the default cannot do, the first offered model
 that can. `language` is honoured where the model takes it (else 400); left out,
-a multilingual Whisper model detects it. `prompt` and `temperature` are
-accepted and have no effect.
+a multilingual Whisper model detects it. `prompt` feeds the job's words (names
+and terms the decoder listens for, transcripts/vocabulary.py); `temperature` is
+accepted and has no effect.
 """
 
 import time
@@ -23,6 +24,8 @@ from rest_framework.response import Response
 from timedtext.formats import GRANULARITIES, RenderOptions
 from transcripts import offered_models, services
 from transcripts.render_cache import render_transcript
+from transcripts.services import TextChoices
+from transcripts.vocabulary import words_of_prompt
 
 from .base import (
     ApiView,
@@ -51,7 +54,13 @@ class TranscriptionRequestSerializer(serializers.Serializer):
         default="",
         help_text="ISO-639-1 code (en, de); one the model cannot do is refused. Left out: detected, or the model's own.",
     )
-    prompt = serializers.CharField(required=False, allow_blank=True, default="", help_text="Accepted, no effect.")
+    prompt = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Names and terms to listen for: a comma-separated list is taken whole, from prose the words "
+        "that name something (capitalised, or with inner capitals or digits).",
+    )
     temperature = serializers.FloatField(
         required=False, min_value=0, max_value=1, default=0.0, help_text="Accepted, no effect."
     )
@@ -129,7 +138,8 @@ class AudioTranscriptions(ApiView):
             "Queues a normal job (it appears in your history) and answers when it has ended. "
             "After API_WAIT_LIMIT_S the answer is 504 with the job, which goes on: follow it under "
             "/api/transcriptions/{id}. `model` picks an offered model (others get the site's default); "
-            "a language the model cannot do is refused; prompt and temperature have no effect."
+            "a language the model cannot do is refused; the prompt's names and terms are listened for; "
+            "temperature has no effect."
         ),
         request={"multipart/form-data": TranscriptionRequestSerializer},
         responses={
@@ -154,6 +164,7 @@ class AudioTranscriptions(ApiView):
             requested_model=options["model"],
             model=model.name,
             language=options["language"],
+            text=TextChoices(words=tuple(words_of_prompt(options["prompt"]))),
         )
         finished_or_error(wait_for_job(transcription))
         return transcript_response(transcription, options["response_format"], options["timestamp_granularities"])

@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from guards import netguard
 from timedtext.formats import DOWNLOADS
+from transcripts import vocabulary
 from transcripts.models import Transcription
 
 
@@ -46,6 +47,32 @@ def check_webhook_url(url):
     return url
 
 
+@extend_schema_field(
+    {
+        "oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
+        "description": "Names and terms to listen for: a list, or one string with one per line or commas between.",
+    }
+)
+class WordsField(serializers.Field):
+    """A job's words: a JSON list of strings, or one string (a form field) with
+    one word or phrase a line or separated by commas."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            text = data
+        elif isinstance(data, list) and all(isinstance(item, str) for item in data):
+            text = "\n".join(data)
+        else:
+            raise serializers.ValidationError("Send the words as a string or a list of strings.")
+        try:
+            return vocabulary.check_words(vocabulary.parse_words(text))
+        except vocabulary.TooManyWords as exc:
+            raise serializers.ValidationError(str(exc)) from None
+
+    def to_representation(self, value):
+        return vocabulary.parse_words(value)
+
+
 class NewTranscriptionSerializer(serializers.Serializer):
     file = serializers.FileField(required=False, help_text="The audio or video file (multipart).")
     url = serializers.URLField(required=False, max_length=2000, help_text="Or a link to a video or audio file.")
@@ -66,6 +93,17 @@ class NewTranscriptionSerializer(serializers.Serializer):
     language = serializers.CharField(
         required=False, allow_blank=True, max_length=32, default="",
         help_text="A code (en, de). Left out: detected by a multilingual model, or the model's own language.",
+    )
+    punctuation = serializers.BooleanField(
+        required=False, default=True, help_text="Restore punctuation and capitals (where the server offers it)."
+    )
+    numbers = serializers.BooleanField(required=False, default=True, help_text="Write numbers as digits.")
+    use_word_list = serializers.BooleanField(
+        required=False, default=True, help_text="Listen for the words of your word list (the Words page)."
+    )
+    words = WordsField(required=False, default=list, help_text="This file's own names and terms to listen for.")
+    summarize = serializers.BooleanField(
+        required=False, default=False, help_text="Make a summary once the transcript is done (a job of its own)."
     )
 
     def validate_webhook_url(self, value):
@@ -93,6 +131,16 @@ class TranscriptionSerializer(serializers.ModelSerializer):
     page_url = serializers.SerializerMethodField()
     segments_url = serializers.SerializerMethodField()
     downloads = serializers.SerializerMethodField()
+    words = WordsField(read_only=True, help_text="This job's own words (the word list is applied besides, when used).")
+    notes = serializers.ListField(
+        child=serializers.CharField(),
+        read_only=True,
+        help_text="What a text stage could not do on the delivered transcript (a model that did not load, "
+        "words the model cannot spell).",
+    )
+    summary_status = serializers.ChoiceField(
+        Transcription.SummaryStatus.choices, read_only=True, help_text="Empty when no summary was asked for."
+    )
 
     class Meta:
         model = Transcription
@@ -112,6 +160,15 @@ class TranscriptionSerializer(serializers.ModelSerializer):
             "language",
             "language_probability",
             "webhook_url",
+            "punctuation",
+            "numbers",
+            "use_word_list",
+            "words",
+            "summarize",
+            "notes",
+            "summary",
+            "summary_status",
+            "summary_error",
             "attempt",
             "created_at",
             "started_at",

@@ -32,6 +32,7 @@ api_patterns = [
     ),
     path("api/transcriptions/<str:pk>/retry", views.TranscriptionRetry.as_view(), name="transcription-retry"),
     path("api/transcriptions/<str:pk>/cancel", views.TranscriptionCancel.as_view(), name="transcription-cancel"),
+    path("api/transcriptions/<str:pk>/summary", views.TranscriptionSummary.as_view(), name="transcription-summary"),
     *[path(route, view.as_view(), name=name) for route, view, name in compatible_patterns],
     *[
         path(TOKEN_IN_PATH + route, view.as_view(schema=None), name=f"{name}-token-in-path")

@@ -5,7 +5,7 @@
     GET    /api/transcriptions/{id}
     GET    /api/transcriptions/{id}/segments
     GET    /api/transcriptions/{id}/download.{txt,srt,vtt,json}
-    POST   /api/transcriptions/{id}/retry | cancel
+    POST   /api/transcriptions/{id}/retry | cancel | summary
     DELETE /api/transcriptions/{id}
 """
 
@@ -112,6 +112,13 @@ class TranscriptionList(ApiView, GenericAPIView):
             webhook_url=data["webhook_url"],
             model=data["model"],
             language=data["language"],
+            text=services.TextChoices(
+                punctuation=data["punctuation"],
+                numbers=data["numbers"],
+                use_word_list=data["use_word_list"],
+                words=tuple(data["words"]),
+                summarize=data["summarize"],
+            ),
         )
         body = self.get_serializer(transcription).data
         return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["url"]})
@@ -203,6 +210,29 @@ class TranscriptionCancel(OwnTranscriptionView):
         if not transcription.cancel():
             raise Conflict(f"Only a queued or running job can be canceled; this one is {transcription.status}.")
         return Response(self.get_serializer(transcription).data)
+
+
+class TranscriptionSummary(OwnTranscriptionView):
+    @extend_schema(
+        tags=TAG,
+        operation_id="summarizeTranscription",
+        parameters=[ID],
+        summary="Make a summary of a finished transcript",
+        description=(
+            "Queues a summary (a job of its own; map-reduce over long transcripts). Follow the job: "
+            "summary_status becomes done (summary) or failed (summary_error); the transcript is never changed. "
+            "The .json download includes the summary."
+        ),
+        request=None,
+        responses={202: TranscriptionSerializer, **error_responses(401, 404, 409)},
+    )
+    def post(self, request, pk):
+        transcription = self.get_object()
+        try:
+            services.request_summary(transcription)
+        except services.SummaryRefused as refusal:
+            raise refusal_error(refusal) from refusal
+        return Response(self.get_serializer(transcription).data, status=status.HTTP_202_ACCEPTED)
 
 
 DOWNLOAD_TYPES = {fmt: FORMATS[fmt].content_type.split(";")[0] for fmt in DOWNLOADS}

@@ -1,6 +1,7 @@
 """A transcription job: its page and live status, and what a person can do to
-it (retry, cancel, rename, delete)."""
+it (retry, cancel, rename, delete, summarise)."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponseBadRequest, JsonResponse
@@ -40,6 +41,9 @@ def job_state(transcription):
         "chunks_done": transcription.chunks_done,
         "chunks_total": transcription.chunks_total,
         "error": transcription.error,
+        "notes": transcription.notes,
+        "summary_status": transcription.summary_status,
+        "summary_pending": services.summary_in_progress(transcription),
         "unfinished": transcription.is_unfinished,
         "can_retry": transcription.can_retry or queueing.lost_by_queue(transcription, position),
     }
@@ -67,6 +71,7 @@ def detail(request, pk):
             "full_text": full_text,
             "state": job_state(transcription),
             "edit_url_prefix": prefix,
+            "summaries_on": bool(settings.SUMMARY_MODEL),
         },
     )
 
@@ -123,6 +128,19 @@ def cancel(request, pk):
         messages.success(request, "Canceled.")
     else:
         messages.info(request, "This transcription had already finished.")
+    return redirect(transcription)
+
+
+@login_required
+@require_POST
+def summarize(request, pk):
+    transcription = get_own_transcription(request, pk)
+    try:
+        services.request_summary(transcription)
+    except services.SummaryRefused as refusal:
+        messages.error(request, refusal.message)
+    else:
+        messages.success(request, "A summary is on its way.")
     return redirect(transcription)
 
 

@@ -35,9 +35,17 @@ def refuse_edit_while_running(request, segment):
 @login_required
 @require_GET
 def segments_json(request, pk):
-    """All segments with their word times, fetched once when the player needs them."""
+    """All segments with their word times, and the words as the model heard them
+    (the raw view), fetched once when the page needs them."""
     transcription = get_own_transcription(request, pk)
-    return JsonResponse({"segments": [segment_json(segment, with_words=True) for segment in transcription.segments.all()]})
+    return JsonResponse(
+        {
+            "segments": [
+                {**segment_json(segment, with_words=True), "heard_words": segment.heard_words}
+                for segment in transcription.segments.all()
+            ]
+        }
+    )
 
 
 @login_required

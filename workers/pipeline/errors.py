@@ -4,6 +4,8 @@ is; any other exception is a bug and keeps its traceback for admins.
 Problems with the file itself (unreadable, a playlist, no sound) are
 guards.media.MediaError, raised while probing and decoding."""
 
+from pathlib import Path
+
 
 class PipelineError(Exception):
     """The message is shown on the job page as it is."""
@@ -29,3 +31,11 @@ class PrecisionError(PipelineError):
 
 class UnsupportedLanguageError(PipelineError):
     """The model cannot transcribe (or detect) the language asked for."""
+
+
+def load_failure_reason(model_name, exc):
+    """The first line of why `model_name` (a hub id or a folder) did not load."""
+    if model_name.startswith(("/", ".", "~")) and not Path(model_name).expanduser().exists():
+        return "there is no such folder"
+    first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return first_line.rstrip(". ")

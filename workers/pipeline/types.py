@@ -4,6 +4,10 @@ Words, segments and whole transcripts are timedtext's, shared with the site."""
 
 from dataclasses import dataclass, field
 
+from .stages.numerals import NumberOptions
+from .stages.punctuation import PunctuationOptions
+from .stages.sentences import SentenceOptions
+
 SAMPLE_RATE = 16_000  # what the CTC models expect; decode_audio resamples to it
 
 
@@ -40,10 +44,73 @@ class SplitOptions:
 
 
 @dataclass(frozen=True)
+class DecodingOptions:
+    """How an engine turns what it heard into words.
+
+    beam_search: CTC beam search (the default: it costs ~0.2% of the model's
+    time, see the README) or greedy decoding (the likeliest symbol per frame).
+    words: a person's own words and phrases (names, jargon) to prefer; they
+    need beam search, which they switch on.
+    lm_path: an n-gram language model (ARPA or KenLM binary), None for none.
+    beam_size: paths kept per frame. hotword_weight: bonus (natural log) per
+    character of a listed word. lm_weight, word_score: the language model's
+    scale and a bonus per word that balances it.
+    """
+
+    beam_search: bool = True
+    words: tuple[str, ...] = ()
+    lm_path: str | None = None
+    beam_size: int = 25
+    hotword_weight: float = 1.0
+    lm_weight: float = 0.5
+    word_score: float = 1.0
+
+    def __post_init__(self):
+        if self.beam_size < 1:
+            raise ValueError("beam_size must be at least 1")
+        if self.hotword_weight < 0 or self.lm_weight < 0:
+            raise ValueError("hotword_weight and lm_weight must not be negative")
+
+    @property
+    def uses_beam(self):
+        return self.beam_search or bool(self.words) or self.lm_path is not None
+
+
+@dataclass(frozen=True)
+class TextOptions:
+    """The text stages run after recognition (stages/): numbers as digits,
+    then punctuation and capitals by `punctuation_model` (a hub id or a local
+    folder; None: no punctuation), then segments re-cut at sentence ends."""
+
+    numbers: bool = False
+    punctuation_model: str | None = None
+    number_options: NumberOptions = field(default_factory=NumberOptions)
+    punctuation_options: PunctuationOptions = field(default_factory=PunctuationOptions)
+    sentence_options: SentenceOptions = field(default_factory=SentenceOptions)
+
+    @property
+    def any(self):
+        return self.numbers or bool(self.punctuation_model)
+
+
+@dataclass(frozen=True)
+class StageNote:
+    """A stage that could not do (all of) its work; the transcript is still
+    delivered. `message` is for the person who asked for the job, `detail`
+    for administrators (a reason naming server paths, a traceback)."""
+
+    stage: str  # "numbers", "punctuation", "vocabulary", "language model"
+    message: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
 class TranscribeOptions:
     start_s: float | None = None  # trim: where to start, seconds into the file
     end_s: float | None = None  # trim: where to stop
     split: SplitOptions = field(default_factory=SplitOptions)
+    decoding: DecodingOptions = field(default_factory=DecodingOptions)
+    text: TextOptions = field(default_factory=TextOptions)
 
     def __post_init__(self):
         if self.start_s is not None and self.start_s < 0:

@@ -36,6 +36,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--precision", default=None, help="auto, fp32, bf16, fp16 or int8 (default: STT_PRECISION)"
         )
+        text = parser.add_argument_group("readable text (as the site's settings offer it)")
+        text.add_argument("--words", default="", help="names and terms to listen for, separated by commas")
+        text.add_argument("--raw", action="store_true", help="the words as heard: no punctuation, numbers as words")
         cues = parser.add_argument_group("subtitle cues (srt, vtt)")
         cues.add_argument("--max-chars", type=int, default=None, metavar="N", help="characters per line (default 42)")
         cues.add_argument("--max-lines", type=int, default=None, metavar="N", help="lines per cue (default 2)")
@@ -44,6 +47,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         # The worker side is imported here, not at module level: management
         # commands' modules are loaded by every manage.py call.
+        from transcripts.vocabulary import parse_words
         from workers import jobs, pipeline
 
         path = Path(options["file"])
@@ -57,10 +61,16 @@ class Command(BaseCommand):
                 split=pipeline.SplitOptions(
                     min_space_s=settings.SPLIT_MIN_SPACE_S, max_space_s=settings.SPLIT_MAX_SPACE_S
                 ),
+                decoding=replace(jobs.decoding_options(), words=tuple(parse_words(options["words"]))),
             )
         except ValueError as exc:
             raise CommandError(str(exc)) from None
         model = chosen_model(options["model"])
+        # Whisper writes punctuation and capitals itself.
+        punctuation = not options["raw"] and model.engine != "whisper"
+        transcribe_options = replace(
+            transcribe_options, text=jobs.text_options(punctuation=punctuation, numbers=not options["raw"])
+        )
         try:
             language = model.language_for(language_code(options["language"]) or "")
         except ValueError as exc:
@@ -72,7 +82,9 @@ class Command(BaseCommand):
                 engine = engine.with_options(
                     jobs.whisper_options(language), on_language=lambda code, _: heard.update(language=code)
                 )
-            transcript = pipeline.transcribe_file(path, engine, transcribe_options)
+            transcript = pipeline.transcribe_file(
+                path, engine, transcribe_options, on_note=lambda note: self.stderr.write(f"note: {note.message}")
+            )
         except (pipeline.ModelLoadError, pipeline.PrecisionError) as exc:
             raise CommandError(jobs.model_load_advice(exc, model)) from None
         except jobs.USER_ERRORS as exc:

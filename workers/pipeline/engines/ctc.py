@@ -1,5 +1,7 @@
 """The CTC engine: a transformers wav2vec2/HuBERT-style CTC model, loaded once
-per worker process and run on batches of chunks, decoded greedily.
+per worker process and run on batches of chunks; each chunk's log-probabilities
+are decoded by beam search or greedily (ctc_beam.py), then grouped into timed
+words (ctc_greedy.py).
 
 Device and precision are decided once, in `choose_runtime`:
 - CUDA when available, in fp16;
@@ -15,15 +17,15 @@ import math
 import os
 import warnings
 from contextlib import nullcontext
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from timedtext import Segment
 
-from ..errors import ModelLoadError, PrecisionError
-from ..types import SAMPLE_RATE
+from ..errors import ModelLoadError, PrecisionError, load_failure_reason
+from ..types import SAMPLE_RATE, DecodingOptions, StageNote
+from .ctc_beam import hotwords_of, load_language_model, make_decoder, written_back
 from .ctc_greedy import Vocabulary, decode_ids
 
 log = logging.getLogger(__name__)
@@ -34,6 +36,14 @@ PRECISIONS = ("auto", "fp32", "bf16", "fp16", "int8")
 CUDA_MEMORY_SHARE = 0.6
 CPU_BATCH_MB_DEFAULT = 512
 MAX_BATCH_CHUNKS = 64
+LANGUAGE_MODEL_UNAVAILABLE = (
+    "The language model is not available on the server right now; the words were decoded without it."
+)
+
+
+def unspellable_note(words):
+    shown = ", ".join(words[:10]) + (f" and {len(words) - 10} more" if len(words) > 10 else "")
+    return f"The speech model cannot spell these words of your list, so they were not used: {shown}."
 
 
 @dataclass(frozen=True)
@@ -104,25 +114,44 @@ class CtcEngine:
             budget_bytes = self.cpu_batch_bytes
         return budget_bytes / self.bytes_per_audio_s
 
-    def transcribe(self, chunks: list[np.ndarray], offsets_s: list[float], on_batch=None) -> list[Segment]:
+    def prepare(self, decoding: DecodingOptions):
+        """(the decoding this engine can do of what `decoding` asks, notes on
+        the rest): words it cannot spell are left out, a language model that
+        cannot be loaded is dropped."""
+        notes = []
+        unusable = hotwords_of(decoding.words, self.vocabulary.symbols).unusable
+        if unusable:
+            notes.append(StageNote("vocabulary", unspellable_note(unusable)))
+        if decoding.lm_path:
+            try:
+                load_language_model(decoding.lm_path)
+            except ModelLoadError as exc:
+                notes.append(StageNote("language model", LANGUAGE_MODEL_UNAVAILABLE, str(exc)))
+                decoding = replace(decoding, lm_path=None)
+        return decoding, notes
+
+    def transcribe(
+        self, chunks: list[np.ndarray], offsets_s: list[float], on_batch=None, decoding=DecodingOptions()
+    ) -> list[Segment]:
         """One Segment per chunk (16 kHz mono float32), in input order; word
         times are offset by each chunk's offset_s. on_batch(done, total,
         {input_index: Segment}) is called after each forward."""
+        decoder = make_decoder(self.vocabulary, decoding)
         segments = [None] * len(chunks)
         done = 0
         # Shorter than one frame's receptive field (25 ms): the convolutions
         # cannot run on it, and there is no word in it.
         too_short = [i for i, chunk in enumerate(chunks) if chunk.size < self.min_samples]
         for index in too_short:
-            segments[index] = self.segment([], chunks[index].size, offsets_s[index])
+            segments[index] = self.segment(np.zeros(0, dtype=np.int64), chunks[index].size, offsets_s[index], decoder)
         if too_short:
             done = len(too_short)
             if on_batch is not None:
                 on_batch(done, len(chunks), {index: segments[index] for index in too_short})
         lengths = [chunk.size if segments[i] is None else 0 for i, chunk in enumerate(chunks)]
         for batch in self.plan_batches(lengths):
-            for index, segment in zip(batch, self.forward_fitting(batch, chunks, offsets_s)):
-                segments[index] = segment
+            for index, log_probs in zip(batch, self.forward_fitting([chunks[i] for i in batch])):
+                segments[index] = self.segment(decoder.best_path(log_probs), chunks[index].size, offsets_s[index], decoder)
             done += len(batch)
             if on_batch is not None:
                 on_batch(done, len(chunks), {index: segments[index] for index in batch})
@@ -148,23 +177,22 @@ class CtcEngine:
             batches.append(current)
         return batches
 
-    def forward_fitting(self, batch, chunks, offsets_s):
-        """Forward `batch` (input indices), halving it when the GPU runs out of
-        memory: free memory is only an estimate, and other processes share it."""
+    def forward_fitting(self, chunks):
+        """Forward `chunks`, halving the batch when the GPU runs out of memory:
+        free memory is only an estimate, and other processes share it."""
         import torch
 
         try:
-            return self.forward([chunks[i] for i in batch], [offsets_s[i] for i in batch])
+            return self.forward(chunks)
         except torch.cuda.OutOfMemoryError:
-            if len(batch) == 1:
+            if len(chunks) == 1:
                 raise
             torch.cuda.empty_cache()
-            middle = len(batch) // 2
-            return self.forward_fitting(batch[:middle], chunks, offsets_s) + self.forward_fitting(
-                batch[middle:], chunks, offsets_s
-            )
+            middle = len(chunks) // 2
+            return self.forward_fitting(chunks[:middle]) + self.forward_fitting(chunks[middle:])
 
-    def forward(self, chunks, offsets_s):
+    def forward(self, chunks):
+        """Each chunk's CTC log-probabilities (frames x symbols, float32)."""
         import torch
 
         features = self.processor.feature_extractor(
@@ -187,14 +215,12 @@ class CtcEngine:
             frame_counts = self.model._get_feat_extract_output_lengths(
                 torch.tensor([chunk.size for chunk in chunks])
             ).tolist()
-            ids = logits.argmax(dim=-1).cpu().numpy()
-        return [
-            self.segment(ids[row, : int(frames)], chunk.size, offset_s)
-            for row, (frames, chunk, offset_s) in enumerate(zip(frame_counts, chunks, offsets_s))
-        ]
+            log_probs = torch.log_softmax(logits.float(), dim=-1).cpu().numpy()
+        return [log_probs[row, : int(frames)] for row, frames in enumerate(frame_counts)]
 
-    def segment(self, ids, sample_count, offset_s):
-        words = tuple(decode_ids(ids, self.vocabulary, self.seconds_per_frame, offset_s))
+    def segment(self, ids, sample_count, offset_s, decoder):
+        words = decode_ids(ids, self.vocabulary, self.seconds_per_frame, offset_s)
+        words = tuple(written_back(words, decoder.hotwords))
         return Segment(
             start_s=offset_s,
             end_s=offset_s + sample_count / SAMPLE_RATE,
@@ -258,10 +284,3 @@ def load_model_files(model_name):
     except Exception as exc:  # hub, file system and format errors all mean the same to an operator
         raise ModelLoadError(model_name, load_failure_reason(model_name, exc)) from exc
     return model, processor
-
-
-def load_failure_reason(model_name, exc):
-    if model_name.startswith(("/", ".", "~")) and not Path(model_name).expanduser().exists():
-        return "there is no such folder"
-    first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-    return first_line.rstrip(". ")

@@ -28,7 +28,7 @@ import json
 import logging
 import struct
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -37,7 +37,7 @@ from timedtext import Segment, Word
 from timedtext.languages import display_name
 
 from ..errors import ModelLoadError, PrecisionError, UnsupportedLanguageError
-from ..types import SAMPLE_RATE
+from ..types import SAMPLE_RATE, DecodingOptions, StageNote
 from .ctc import cores_available
 
 log = logging.getLogger(__name__)
@@ -52,6 +52,9 @@ PREPEND_PUNCTUATION = "\"'“¿([{-"
 APPEND_PUNCTUATION = "\"'.。,，!！?？:：”)]}、"
 PRECISIONS = ("auto", "fp32", "fp16", "int8")
 MODEL_FILES = ("model.bin", "config.json", "tokenizer.json")
+LANGUAGE_MODEL_NOT_USED = (
+    "The language model file is used by the CTC models' beam search only; this Whisper model transcribed without it."
+)
 
 
 @dataclass(frozen=True)
@@ -352,8 +355,21 @@ class WhisperJob:
     options: WhisperOptions
     on_language: object = None  # on_language(code, probability), or None
 
-    def transcribe(self, chunks, offsets_s, on_batch=None) -> list[Segment]:
-        return self.engine.transcribe(chunks, offsets_s, on_batch, self.options, self.on_language)
+    def prepare(self, decoding: DecodingOptions):
+        """(decoding, notes): a person's words become Whisper's hotwords (the
+        text each window is conditioned on); an n-gram language model is for
+        CTC beam search only, so it is dropped with a note."""
+        notes = []
+        if decoding.lm_path:
+            notes.append(StageNote("language model", LANGUAGE_MODEL_NOT_USED))
+            decoding = replace(decoding, lm_path=None)
+        return decoding, notes
+
+    def transcribe(self, chunks, offsets_s, on_batch=None, decoding=DecodingOptions()) -> list[Segment]:
+        options = self.options
+        if decoding.words:
+            options = replace(options, hotwords=" ".join(decoding.words))
+        return self.engine.transcribe(chunks, offsets_s, on_batch, options, self.on_language)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ class Migration(migrations.Migration):
     CTC model), so existing rows get "en"; new jobs get what they ask for."""
 
     dependencies = [
-        ("transcripts", "0004_worker_deaths"),
+        ("transcripts", "0005_scaleout"),
     ]
 
     operations = [
