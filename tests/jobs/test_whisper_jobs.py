@@ -56,7 +56,7 @@ def test_tiny_en_transcribes_real_speech_through_a_worker_and_the_page(signed_in
     assert transcription.status == Status.DONE, transcription.error_detail
     (segment,) = transcription.segments.all()
     assert word_error_rate([jfk.reference], [segment.text]).wer == 0.0
-    assert segment.text.startswith("And so my fellow Americans") and segment.text.endswith("country.")
+    assert segment.text.startswith("And so") and segment.text.endswith("country.")
     assert segment.words[-1]["word"] == "country." and 10.0 < segment.words[-1]["end"] <= 11.0
 
     page = signed_in.get(transcription.get_absolute_url()).content.decode()

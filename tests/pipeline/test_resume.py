@@ -25,9 +25,12 @@ class CountingEngine:
         self.engine = engine
         self.offsets_s = []
 
-    def transcribe(self, chunks, offsets_s, on_batch=None):
+    def prepare(self, decoding):
+        return self.engine.prepare(decoding)
+
+    def transcribe(self, chunks, offsets_s, on_batch=None, decoding=None):
         self.offsets_s += offsets_s
-        return self.engine.transcribe(chunks, offsets_s, on_batch)
+        return self.engine.transcribe(chunks, offsets_s, on_batch, decoding)
 
 
 @pytest.fixture(scope="module")
