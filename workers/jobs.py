@@ -273,7 +273,8 @@ def transcribe_resuming(path, engine, transcription, attempt):
         if kept:
             log.info("transcription %s: resuming with %d of %d chunks done", transcription.pk, len(kept), len(spans))
         attempt.save_plan(spans, key, list(kept))
-        attempt.update(transcribing_started_at=timezone.now())
+        if not kept:  # the pace of a resumed attempt would count chunks it did not do: no estimate
+            attempt.update(transcribing_started_at=timezone.now())
 
     def on_progress(done, total, finished_segments):
         attempt.save_partial_segments(finished_segments)

@@ -28,9 +28,9 @@ class CountingEngine:
     def prepare(self, decoding):
         return self.engine.prepare(decoding)
 
-    def transcribe(self, chunks, offsets_s, on_batch=None, decoding=None):
+    def transcribe(self, chunks, offsets_s, *rest):
         self.offsets_s += offsets_s
-        return self.engine.transcribe(chunks, offsets_s, on_batch, decoding)
+        return self.engine.transcribe(chunks, offsets_s, *rest)
 
 
 @pytest.fixture(scope="module")

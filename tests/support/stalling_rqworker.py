@@ -21,13 +21,13 @@ stall_s = float(os.environ.get("STALL_AFTER_BATCH_S", "1"))
 transcribe_quickly = ctc.CtcEngine.transcribe
 
 
-def transcribe_then_stall(self, chunks, offsets_s, on_batch=None):
+def transcribe_then_stall(self, chunks, offsets_s, on_batch=None, *args, **kwargs):
     def report_then_stall(*progress):
         if on_batch is not None:
             on_batch(*progress)
         time.sleep(stall_s)
 
-    return transcribe_quickly(self, chunks, offsets_s, on_batch=report_then_stall)
+    return transcribe_quickly(self, chunks, offsets_s, report_then_stall, *args, **kwargs)
 
 
 ctc.CtcEngine.transcribe = transcribe_then_stall
