@@ -1,0 +1,173 @@
+"""From voice embeddings to who spoke when: clustering and turns. Plain numpy
+and scipy, no models, so every rule here is tested with hand-made embeddings."""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..types import Span
+
+# Above this many windows the distance matrix (n²/2 floats) would grow with
+# the file: a spread sample is clustered and every window joins its nearest
+# centre. 3000 windows are 12 minutes of speech and a 36 MB matrix.
+MAX_CLUSTERED_WINDOWS = 3000
+# Who speaks is decided on this grid.
+FRAME_S = 0.05
+
+
+@dataclass(frozen=True)
+class SpeakerOptions:
+    """How many speakers to look for, and how audio is cut into windows.
+
+    speakers: exactly this many (None: found by `threshold`, within
+    min_speakers..max_speakers when those are given). Fewer are returned when the
+    audio holds fewer voices than asked for: a speaker is never empty.
+    threshold: cosine distance at which two groups of windows stop being merged
+    into one speaker (average linkage), measured on real recordings (bench/).
+    window_s / step_s: one embedding per window_s of speech, every step_s.
+    """
+
+    speakers: int | None = None
+    min_speakers: int | None = None
+    max_speakers: int | None = None
+    threshold: float = 0.45
+    window_s: float = 1.0
+    step_s: float = 0.25
+
+    def __post_init__(self):
+        for name in ("speakers", "min_speakers", "max_speakers"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise ValueError(f"{name} must be at least 1")
+        if self.min_speakers and self.max_speakers and self.min_speakers > self.max_speakers:
+            raise ValueError("min_speakers must not be more than max_speakers")
+        if not 0 < self.threshold < 2:
+            raise ValueError("threshold is a cosine distance between 0 and 2")
+        if not 0 < self.step_s <= self.window_s:
+            raise ValueError("need 0 < step_s <= window_s")
+
+    @property
+    def bounds(self):
+        """(fewest, most) speakers to return; None where free."""
+        if self.speakers:
+            return self.speakers, self.speakers
+        return self.min_speakers, self.max_speakers
+
+
+@dataclass(frozen=True)
+class Turn:
+    start_s: float
+    end_s: float
+    speaker: int  # 0 for the first voice heard, 1 for the next new one, ...
+
+
+def window_spans(regions, window_s, step_s):
+    """Windows over each speech region, every step_s; the last one ends at the
+    region's end, and a region shorter than a window is one shorter window."""
+    windows = []
+    for region in regions:
+        if region.duration_s <= window_s:
+            windows.append(region)
+            continue
+        starts = np.arange(region.start_s, region.end_s - window_s, step_s)
+        windows += [Span(float(s), float(s) + window_s) for s in starts]
+        windows.append(Span(region.end_s - window_s, region.end_s))
+    return windows
+
+
+def cluster(embeddings, options: SpeakerOptions):
+    """A speaker index per embedding (rows L2-normalised)."""
+    count = len(embeddings)
+    if count == 0:
+        return np.zeros(0, dtype=int)
+    if count == 1:
+        return np.zeros(1, dtype=int)
+    if count <= MAX_CLUSTERED_WINDOWS:
+        return cluster_all(embeddings, options)
+    sample = np.linspace(0, count - 1, MAX_CLUSTERED_WINDOWS).round().astype(int)
+    sample_labels = cluster_all(embeddings[sample], options)
+    return nearest_centre(embeddings, centres(embeddings[sample], sample_labels))
+
+
+def cluster_all(embeddings, options):
+    from scipy.cluster.hierarchy import fcluster, linkage
+
+    tree = linkage(embeddings, method="average", metric="cosine")
+    labels = fcluster(tree, t=options.threshold, criterion="distance")
+    fewest, most = options.bounds
+    found = labels.max()
+    wanted = max(found, fewest or 1)
+    if most:
+        wanted = min(wanted, most)
+    # Never more speakers than windows: asking for more is not an error.
+    wanted = min(wanted, len(embeddings))
+    if wanted != found:
+        labels = fcluster(tree, t=wanted, criterion="maxclust")
+    return labels - 1
+
+
+def centres(embeddings, labels):
+    sums = np.zeros((labels.max() + 1, embeddings.shape[1]), dtype=np.float64)
+    np.add.at(sums, labels, embeddings)
+    return sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
+
+
+def nearest_centre(embeddings, centre_rows):
+    # Batches, so that a 3-hour file never holds windows × centres twice.
+    return np.concatenate(
+        [np.argmax(embeddings[i : i + 4096] @ centre_rows.T, axis=1) for i in range(0, len(embeddings), 4096)]
+    )
+
+
+def turns_from_windows(windows, labels, regions):
+    """Turns inside the speech regions. Each 50-ms frame goes to the speaker
+    whose windows cover it most, a window counting more near its centre, so a
+    change of speaker lands between the windows that heard each voice."""
+    if not regions or len(labels) == 0:
+        return []
+    speakers = int(labels.max()) + 1
+    end_s = max(region.end_s for region in regions)
+    frames = int(np.ceil(end_s / FRAME_S)) + 1
+    votes = np.zeros((frames, speakers), dtype=np.float32)
+    for window, label in zip(windows, labels):
+        first, last = int(window.start_s / FRAME_S), int(np.ceil(window.end_s / FRAME_S))
+        centre = (window.start_s + window.end_s) / 2
+        times = (np.arange(first, last) + 0.5) * FRAME_S
+        half = max(window.duration_s / 2, FRAME_S)
+        votes[first:last, label] += np.clip(1.0 - np.abs(times - centre) / half, 0.05, 1.0)
+    turns = []
+    for region in regions:
+        first = int(round(region.start_s / FRAME_S))
+        last = max(int(round(region.end_s / FRAME_S)), first + 1)
+        winners = np.argmax(votes[first:last], axis=1)
+        changes = np.flatnonzero(np.diff(winners)) + 1
+        bounds = [0, *changes.tolist(), len(winners)]
+        for start, stop in zip(bounds, bounds[1:]):
+            turns.append(
+                Turn(
+                    max(region.start_s, (first + start) * FRAME_S),
+                    min(region.end_s, (first + stop) * FRAME_S),
+                    int(winners[start]),
+                )
+            )
+    return renumbered(merged(turns))
+
+
+def merged(turns):
+    """Neighbouring turns of one speaker joined across the pause between them."""
+    joined = []
+    for turn in turns:
+        if joined and joined[-1].speaker == turn.speaker:
+            joined[-1] = Turn(joined[-1].start_s, turn.end_s, turn.speaker)
+        else:
+            joined.append(turn)
+    return joined
+
+
+def renumbered(turns):
+    """Speakers numbered in order of first appearance, with no gaps: a cluster
+    that won no frame is not a speaker."""
+    order = {}
+    for turn in turns:
+        order.setdefault(turn.speaker, len(order))
+    return [Turn(turn.start_s, turn.end_s, order[turn.speaker]) for turn in turns]
