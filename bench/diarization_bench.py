@@ -24,8 +24,8 @@ import numpy as np
 from testkit.conversations import make_conversation
 from testkit.der import diarization_error
 from workers.pipeline.stages.speaker_models import load_vad, load_voice_encoder
-from workers.pipeline.stages.speaker_turns import SpeakerOptions
 from workers.pipeline.stages.speakers import diarize
+from workers.pipeline.types import SpeakerOptions
 
 CLEAN = [
     ["ls-1272", "ls-2412"],

@@ -4,14 +4,8 @@ import numpy as np
 import pytest
 
 from testkit.der import diarization_error
-from workers.pipeline.stages.speaker_turns import (
-    SpeakerOptions,
-    Turn,
-    cluster,
-    turns_from_windows,
-    window_spans,
-)
-from workers.pipeline.types import Span
+from workers.pipeline.stages.speaker_turns import Turn, cluster, turns_from_windows, window_spans
+from workers.pipeline.types import Span, SpeakerOptions
 
 
 def voices(counts, seed=0, spread=0.15):

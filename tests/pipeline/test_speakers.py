@@ -8,8 +8,8 @@ from testkit.conversations import SAMPLE_RATE, make_conversation, read_audio, tr
 from testkit.der import diarization_error
 from workers.pipeline.errors import ModelLoadError
 from workers.pipeline.stages.speaker_models import load_vad, load_voice_encoder, mel_filterbank
-from workers.pipeline.stages.speaker_turns import SpeakerOptions
 from workers.pipeline.stages.speakers import diarize, find_speech_regions
+from workers.pipeline.types import SpeakerOptions
 
 from ..conftest import SHARED_SPEECH
 

@@ -8,12 +8,15 @@ read the decoded audio in fixed-size batches, and only the embeddings (1 KB a
 window) are kept. See speaker_turns.py for the clustering rules.
 """
 
+import traceback
 from dataclasses import replace
 
 import numpy as np
 
-from ..types import SAMPLE_RATE, Span
-from .speaker_turns import SpeakerOptions, cluster, turns_from_windows, window_spans
+from ..errors import ModelLoadError
+from ..types import SAMPLE_RATE, Span, SpeakerOptions, StageNote
+from .speaker_models import load_vad, load_voice_encoder
+from .speaker_turns import cluster, turns_from_windows, window_spans
 
 VAD_CHUNK = 512  # silero-vad's input at 16 kHz: 32 ms
 VAD_ROW_S = 30.0  # audio is cut into rows of this length, run side by side
@@ -25,6 +28,28 @@ MIN_PAUSE_S = 0.3  # shorter pauses stay inside one region
 EMBED_BATCH = 64
 # Resemblyzer normalises each utterance's loudness to -30 dBFS before embedding.
 TARGET_RMS = 10 ** (-30 / 20)
+
+
+SPEAKERS_UNAVAILABLE = "Speakers were not told apart: the speaker model is not available on the server right now."
+SPEAKERS_FAILED = "Speakers were not told apart: that step failed on our side."
+
+
+def add_speakers(transcript, audio, offset_s, options: SpeakerOptions, on_note=None):
+    """The transcript with speakers (with_speakers), or as it was with a
+    StageNote when this stage cannot load its models or fails: a transcript
+    without speakers is still a transcript."""
+    try:
+        vad, encoder = load_vad(), load_voice_encoder(options.encoder)
+        return with_speakers(transcript, diarize(audio, vad, encoder, options, offset_s))
+    except ModelLoadError as exc:
+        detail = str(exc)
+        message = SPEAKERS_UNAVAILABLE
+    except Exception:
+        detail = traceback.format_exc()
+        message = SPEAKERS_FAILED
+    if on_note is not None:
+        on_note(StageNote("speakers", message, detail))
+    return transcript
 
 
 def diarize(audio, vad, encoder, options: SpeakerOptions = SpeakerOptions(), offset_s=0.0, on_progress=None):
