@@ -142,3 +142,15 @@ def next_piece(stream, positions, speaker, seconds):
         start = 0
     positions[speaker] = start + length
     return stream[start : start + length]
+
+
+def write_conversation(names, folder, seconds=20.0, seed=3):
+    """A conversation as a 16-kHz WAV file: (path, Conversation)."""
+    import soundfile
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    conversation = make_conversation(names, folder, seconds=seconds, seed=seed)
+    path = folder / f"conversation-{'-'.join(names)}-{seed}.wav"
+    soundfile.write(path, conversation.audio, SAMPLE_RATE, subtype="PCM_16")
+    return path, conversation
