@@ -81,21 +81,23 @@ def nearest_centre(embeddings, centre_rows):
 
 
 def turns_from_windows(windows, labels, regions):
-    """Turns inside the speech regions. Each 50-ms frame goes to the speaker
-    whose windows cover it most, a window counting more near its centre, so a
-    change of speaker lands between the windows that heard each voice."""
-    if not regions or len(labels) == 0:
+    """Turns from a speaker label per window (see turns_from_scores)."""
+    if len(labels) == 0:
         return []
-    speakers = int(labels.max()) + 1
+    return turns_from_scores(windows, np.eye(int(labels.max()) + 1, dtype=np.float32)[labels], regions)
+
+
+def turns_from_scores(windows, scores, regions):
+    """Turns inside the speech regions. `scores`: how much each window sounds
+    like each speaker (windows × speakers). Each 50-ms frame goes to the speaker
+    with the highest total over the windows that cover it, so a change of
+    speaker lands between the windows that heard each voice."""
+    if not regions or len(scores) == 0:
+        return []
     end_s = max(region.end_s for region in regions)
-    frames = int(np.ceil(end_s / FRAME_S)) + 1
-    votes = np.zeros((frames, speakers), dtype=np.float32)
-    for window, label in zip(windows, labels):
-        first, last = int(window.start_s / FRAME_S), int(np.ceil(window.end_s / FRAME_S))
-        centre = (window.start_s + window.end_s) / 2
-        times = (np.arange(first, last) + 0.5) * FRAME_S
-        half = max(window.duration_s / 2, FRAME_S)
-        votes[first:last, label] += np.clip(1.0 - np.abs(times - centre) / half, 0.05, 1.0)
+    votes = np.zeros((int(np.ceil(end_s / FRAME_S)) + 1, scores.shape[1]), dtype=np.float32)
+    for window, row in zip(windows, scores):
+        votes[int(window.start_s / FRAME_S) : int(np.ceil(window.end_s / FRAME_S))] += row
     turns = []
     for region in regions:
         first = int(round(region.start_s / FRAME_S))

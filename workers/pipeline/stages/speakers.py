@@ -16,7 +16,7 @@ import numpy as np
 from ..errors import ModelLoadError
 from ..types import SAMPLE_RATE, Span, SpeakerOptions, StageNote
 from .speaker_models import load_vad, load_voice_encoder
-from .speaker_turns import cluster, turns_from_windows, window_spans
+from .speaker_turns import Turn, centres, cluster, turns_from_scores, window_spans
 
 VAD_CHUNK = 512  # silero-vad's input at 16 kHz: 32 ms
 VAD_ROW_S = 30.0  # audio is cut into rows of this length, run side by side
@@ -26,6 +26,10 @@ SILENCE_BELOW = 0.35
 MIN_SPEECH_S = 0.25
 MIN_PAUSE_S = 0.3  # shorter pauses stay inside one region
 EMBED_BATCH = 64
+# The second pass's windows: short enough to place a change of speaker within
+# a tenth of a second, long enough to still sound like someone (bench/).
+REFINE_WINDOW_S = 0.5
+REFINE_STEP_S = 0.1
 # Resemblyzer normalises each utterance's loudness to -30 dBFS before embedding.
 TARGET_RMS = 10 ** (-30 / 20)
 
@@ -52,14 +56,25 @@ def add_speakers(transcript, audio, offset_s, options: SpeakerOptions, on_note=N
     return transcript
 
 
-def diarize(audio, vad, encoder, options: SpeakerOptions = SpeakerOptions(), offset_s=0.0, on_progress=None):
-    """Turns (times relative to the file: `offset_s` is where `audio` starts)."""
+def diarize(audio, vad, encoder, options: SpeakerOptions = SpeakerOptions(), offset_s=0.0):
+    """Turns (times relative to the file: `offset_s` is where `audio` starts).
+
+    Two passes: 1-s windows are long enough to tell voices apart and are
+    clustered into speakers; then shorter windows, each scored against every
+    speaker's centre, place the changes of speaker (turns of about a second,
+    which a 1-s window always straddles, need them)."""
     regions = find_speech_regions(audio, vad)
     windows = window_spans(regions, options.window_s, options.step_s)
-    embeddings = embed_windows(audio, windows, encoder, on_progress)
+    embeddings = embed_windows(audio, windows, encoder)
     labels = cluster(embeddings, options)
-    turns = turns_from_windows(windows, labels, regions)
-    return [type(turn)(turn.start_s + offset_s, turn.end_s + offset_s, turn.speaker) for turn in turns]
+    if len(labels) == 0:
+        return []
+    speaker_centres = centres(embeddings, labels)
+    del embeddings
+    short_windows = window_spans(regions, REFINE_WINDOW_S, REFINE_STEP_S)
+    scores = embed_windows(audio, short_windows, encoder, project_on=speaker_centres)
+    turns = turns_from_scores(short_windows, scores, regions)
+    return [Turn(turn.start_s + offset_s, turn.end_s + offset_s, turn.speaker) for turn in turns]
 
 
 def speech_probabilities(audio, vad):
@@ -114,23 +129,23 @@ def find_speech_regions(audio, vad):
     return [Span(s, min(e, end_s)) for s, e in joined if e - s >= MIN_SPEECH_S]
 
 
-def embed_windows(audio, windows, encoder, on_progress=None):
+def embed_windows(audio, windows, encoder, project_on=None):
     """One embedding per window, EMBED_BATCH windows at a time; windows of one
-    length share a batch (all but the short regions)."""
-    embeddings = np.zeros((len(windows), 256), dtype=np.float32)
+    length share a batch (all but the short regions). With `project_on` (rows
+    of unit vectors), each window's cosine similarity to each row instead: a
+    few numbers a window, so hours of short windows stay small."""
+    width = 256 if project_on is None else len(project_on)
+    embeddings = np.zeros((len(windows), width), dtype=np.float32)
     by_length = {}
     for index, window in enumerate(windows):
         samples = sample_range(window)
         by_length.setdefault(samples[1] - samples[0], []).append((index, samples))
-    done = 0
     for members in by_length.values():
         for first in range(0, len(members), EMBED_BATCH):
             batch = members[first : first + EMBED_BATCH]
             mels = [encoder.mel_frames(loudness_normalised(audio[a:b])) for _, (a, b) in batch]
-            embeddings[[index for index, _ in batch]] = encoder.embed(encoder.torch.stack(mels))
-            done += len(batch)
-            if on_progress is not None:
-                on_progress(done, len(windows))
+            embedded = encoder.embed(encoder.torch.stack(mels))
+            embeddings[[index for index, _ in batch]] = embedded if project_on is None else embedded @ project_on.T
     return embeddings
 
 
