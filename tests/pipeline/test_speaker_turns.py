@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from testkit.der import diarization_error
-from workers.pipeline.stages.speaker_turns import Turn, cluster, turns_from_windows, window_spans
+from workers.pipeline.stages.speaker_turns import Turn, cluster, turns_from_windows, window_spans, without_blips
 from workers.pipeline.types import Span, SpeakerOptions
 
 
@@ -129,3 +129,13 @@ def test_der_counts_overlapped_speech_twice():
     error = diarization_error(reference, [(0.0, 7.5, 1), (7.5, 15.0, 2)], collar_s=0.0)
     assert error.reference_s == pytest.approx(20.0)
     assert error.missed_s == pytest.approx(5.0)
+
+
+def test_a_flicker_to_another_voice_is_not_a_turn():
+    votes = np.zeros((60, 2), dtype=np.float32)
+    votes[:, 0] = 1.0
+    votes[10:14, 1] = 2.0  # 0.2 s that sound like speaker 1: a blip
+    votes[30:50, 1] = 2.0  # 1 s of speaker 1: a turn
+    winners = without_blips(votes)
+    assert winners[:30].tolist() == [0] * 30
+    assert winners[30:50].tolist() == [1] * 20 and winners[50:].tolist() == [0] * 10

@@ -13,6 +13,8 @@ from ..types import Span, SpeakerOptions
 MAX_CLUSTERED_WINDOWS = 3000
 # Who speaks is decided on this grid.
 FRAME_S = 0.05
+# A run of frames shorter than this is not a turn (bench/: 1-s turns survive).
+MIN_TURN_S = 0.4
 
 
 @dataclass(frozen=True)
@@ -102,7 +104,7 @@ def turns_from_scores(windows, scores, regions):
     for region in regions:
         first = int(round(region.start_s / FRAME_S))
         last = max(int(round(region.end_s / FRAME_S)), first + 1)
-        winners = np.argmax(votes[first:last], axis=1)
+        winners = without_blips(votes[first:last])
         changes = np.flatnonzero(np.diff(winners)) + 1
         bounds = [0, *changes.tolist(), len(winners)]
         for start, stop in zip(bounds, bounds[1:]):
@@ -114,6 +116,25 @@ def turns_from_scores(windows, scores, regions):
                 )
             )
     return renumbered(merged(turns))
+
+
+def without_blips(votes):
+    """The winning speaker per frame, with runs shorter than MIN_TURN_S given to
+    a neighbour (the one the run's frames vote for more): one word's flicker to
+    another voice is noise, not a turn."""
+    winners = np.argmax(votes, axis=1)
+    shortest = int(round(MIN_TURN_S / FRAME_S))
+    while True:
+        bounds = [0, *(np.flatnonzero(np.diff(winners)) + 1).tolist(), len(winners)]
+        runs = list(zip(bounds, bounds[1:]))
+        if len(runs) < 2:
+            return winners
+        index = min(range(len(runs)), key=lambda i: runs[i][1] - runs[i][0])
+        start, stop = runs[index]
+        if stop - start >= shortest:
+            return winners
+        neighbours = [winners[runs[i][0]] for i in (index - 1, index + 1) if 0 <= i < len(runs)]
+        winners[start:stop] = max(neighbours, key=lambda speaker: votes[start:stop, speaker].sum())
 
 
 def merged(turns):
