@@ -179,15 +179,19 @@ def transcribe_options(transcription):
 
 
 def speaker_options(transcription):
-    """How many speakers to tell apart, or None for no speakers stage."""
-    if not settings.DIARIZATION or transcription.speakers_mode == SpeakersMode.OFF:
+    """How many speakers `transcription` asks to tell apart, or None for no speakers stage."""
+    return speaker_count_options(transcription.speakers_mode, transcription.speakers_min, transcription.speakers_max)
+
+
+def speaker_count_options(mode, fewest=None, most=None):
+    """The speakers stage's options for a count (transcripts/speaker_count.py),
+    or None where the count or the site's DIARIZATION setting says off."""
+    if not settings.DIARIZATION or mode == SpeakersMode.OFF:
         return None
     encoder = settings.SPEAKER_ENCODER or None
-    if transcription.speakers_mode == SpeakersMode.AUTO:
+    if mode == SpeakersMode.AUTO:
         return pipeline.SpeakerOptions(encoder=encoder)
-    return pipeline.SpeakerOptions(
-        min_speakers=transcription.speakers_min, max_speakers=transcription.speakers_max, encoder=encoder
-    )
+    return pipeline.SpeakerOptions(min_speakers=fewest, max_speakers=most, encoder=encoder)
 
 
 def writes_punctuation(transcription):
