@@ -56,6 +56,7 @@ def test_segments_and_the_job_carry_the_speakers(client, owner):
 
 
 @pytest.mark.slow
+@pytest.mark.once  # real weights and a worker process; the rows are tested on both databases above
 def test_diarized_json_is_answered_in_openais_shape(live_api, owner, tiny_model_dir, tmp_path):
     path, _ = write_conversation(["ls-2412", "jfk"], tmp_path, seconds=16.0)
     client = openai.OpenAI(base_url=f"{live_api.url}/v1", api_key=issue_token(owner), max_retries=0, timeout=180)

@@ -42,6 +42,7 @@ def test_a_job_that_asks_for_speakers_saves_them_with_the_segments(owner, two_pe
     assert "Speaker 2:" in render("txt", transcription.transcript())[0]
 
 
+@pytest.mark.once  # real weights; saving speakers is tested on both databases above
 def test_exactly_one_speaker_asked_for_is_one(owner, two_people, tiny_model, burst_worker):
     transcription = queued_transcription(owner, two_people, speakers_mode=SpeakersMode.COUNT, speakers_min=1,
                                          speakers_max=1)

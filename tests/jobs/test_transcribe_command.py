@@ -96,6 +96,7 @@ def test_readable_by_the_sites_settings_and_raw_on_request(speech, tiny_model, s
     assert all(written.lower().startswith(heard) and len(written) - len(heard) <= 1 for written, heard in pairs)
 
 
+@pytest.mark.once  # real weights, no database: the SQLite pass only
 def test_speakers_are_told_apart_when_asked(tiny_model, small_chunks, tmp_path):
     from testkit.conversations import write_conversation
 
