@@ -106,3 +106,19 @@ def test_no_speaker_field_when_the_site_has_speakers_off(signed_in, owner, setti
     assert 'name="speaker_count"' not in signed_in.get(reverse("transcripts:new")).content.decode()
     upload(signed_in, wav_bytes(), speaker_count="3")
     assert Transcription.objects.get(owner=owner).speakers_mode == SpeakersMode.OFF
+
+
+def test_an_edited_segment_keeps_its_speaker(signed_in, owner):
+    transcription = make_conversation_transcription(owner)
+    url = reverse("transcripts:edit_segment", args=[transcription.pk, 1])
+    saved = signed_in.post(url, {"text": "with a broken old radio"}, headers={"Accept": "application/json"}).json()
+    assert saved["speaker"] == "Speaker 2" and {word["speaker"] for word in saved["words"]} == {"Speaker 2"}
+    assert download(signed_in, transcription, "txt").split("\n\n")[1] == "Speaker 2: with a broken old radio"
+
+
+def test_the_admin_lists_the_speakers(client, owner, django_user_model):
+    admin_user = django_user_model.objects.create_superuser("boss", "boss@example.com", "pw-boss-123456")
+    transcription = make_conversation_transcription(owner)
+    client.force_login(admin_user)
+    page = client.get(reverse("admin:transcripts_transcription_change", args=[transcription.pk])).content.decode()
+    assert 'value="Speaker 1"' in page and 'value="Speaker 2"' in page
