@@ -19,11 +19,12 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
-COPY requirements.txt .
+COPY requirements.txt requirements-nodeps.txt ./
 # The CPU wheel of torch keeps the image small; for GPU workers build with
 # --build-arg TORCH_INDEX=https://download.pytorch.org/whl/cu128
 ARG TORCH_INDEX=https://download.pytorch.org/whl/cpu
-RUN pip install --extra-index-url "${TORCH_INDEX}" -r requirements.txt
+RUN pip install --extra-index-url "${TORCH_INDEX}" -r requirements.txt \
+    && pip install --no-deps -r requirements-nodeps.txt
 
 COPY . .
 RUN DEBUG=true python manage.py collectstatic --noinput \

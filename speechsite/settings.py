@@ -223,6 +223,11 @@ STT_HOTWORD_WEIGHT = float(env("STT_HOTWORD_WEIGHT", "1.0"))
 WORD_LISTS = env_bool("WORD_LISTS", "true")
 NUMBERS_AS_DIGITS = env_bool("NUMBERS_AS_DIGITS", "true")
 PUNCTUATION_MODEL = env("PUNCTUATION_MODEL", "felflare/bert-restore-punctuation")
+# Who spoke: offered per job unless switched off here. SPEAKER_ENCODER: a
+# Resemblyzer-format voice encoder file or folder; empty: the one inside the
+# Resemblyzer package (bin/setup installs it).
+DIARIZATION = env_bool("DIARIZATION", "true")
+SPEAKER_ENCODER = env("SPEAKER_ENCODER", "")
 SUMMARY_MODEL = env("SUMMARY_MODEL", "sshleifer/distilbart-cnn-12-6")
 # A summary job may run this long before RQ stops it (they are slow on CPUs).
 SUMMARY_TIMEOUT_S = int(env("SUMMARY_TIMEOUT_S", "3600"))

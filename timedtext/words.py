@@ -39,13 +39,17 @@ class Word:
     text: str
     start_s: float
     end_s: float
+    speaker: int | None = None  # index into Transcript.speakers; None: not known
 
     def as_dict(self):
-        return {"word": self.text, "start": round(self.start_s, 3), "end": round(self.end_s, 3)}
+        stored = {"word": self.text, "start": round(self.start_s, 3), "end": round(self.end_s, 3)}
+        if self.speaker is not None:
+            stored["speaker"] = self.speaker
+        return stored
 
     @classmethod
     def from_dict(cls, stored):
-        return cls(stored["word"], float(stored["start"]), float(stored["end"]))
+        return cls(stored["word"], float(stored["start"]), float(stored["end"]), stored.get("speaker"))
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,7 @@ class Segment:
     words: tuple[Word, ...] = ()
     edited: bool = False  # the text is a person's, not the model's
     heard_words: tuple[Word, ...] = ()
+    speaker: int | None = None  # index into Transcript.speakers; None: not known
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,15 @@ class Transcript:
     title: str = ""
     language: str = "en"
     summary: str = ""  # a summary of the text, when one was made
+    # Speakers' names by index (Segment.speaker, Word.speaker): "Speaker 1"
+    # until a person names them. Empty: speakers were not told apart.
+    speakers: tuple[str, ...] = ()
+
+    def speaker_name(self, speaker):
+        """The name of speaker index `speaker`, or None when not known."""
+        if speaker is None or not 0 <= speaker < len(self.speakers):
+            return None
+        return self.speakers[speaker]
 
     @property
     def text(self):

@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.utils.html import format_html
 
 from . import services
-from .models import Media, Segment, Transcription, WordList
+from .models import Media, Segment, Speaker, Transcription, WordList
 
 
 @admin.register(Media)
@@ -17,11 +17,23 @@ class MediaAdmin(admin.ModelAdmin):
 
 class SegmentInline(admin.TabularInline):
     model = Segment
-    fields = ["index", "start_s", "end_s", "text", "original_text"]
+    fields = ["index", "start_s", "end_s", "speaker", "text", "original_text"]
     readonly_fields = fields
     extra = 0
     can_delete = False
     show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class SpeakerInline(admin.TabularInline):
+    # Names only: who said what is the owner's to correct, on the page.
+    model = Speaker
+    fields = ["index", "name"]
+    readonly_fields = ["index"]
+    extra = 0
+    can_delete = False
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -42,7 +54,7 @@ class TranscriptionAdmin(admin.ModelAdmin):
         "summary_error", "summary_requested_at",
     ]
     exclude = ["error_detail"]
-    inlines = [SegmentInline]
+    inlines = [SpeakerInline, SegmentInline]
     actions = ["retry", "cancel"]
 
     @admin.display(description="Traceback (and what the text stages could not do)")

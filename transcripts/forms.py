@@ -7,6 +7,7 @@ from timedtext.languages import display_name
 
 from . import offered_models, services, vocabulary
 from .models import Segment, Transcription, WordList
+from .speaker_count import SPEAKERS_HELP, BadSpeakerCount, parse_speaker_count
 from .uploads import limit_text
 
 MEDIA_ACCEPT = "audio/*,video/*,.mp3,.mp4,.wav,.m4a,.flac,.ogg,.opus,.webm,.mkv,.mov,.aac"
@@ -51,6 +52,9 @@ class NewTranscriptionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     summarize = forms.BooleanField(required=False, initial=False, label="Summarise it when it is done")
+    speaker_count = forms.CharField(
+        required=False, initial="auto", max_length=20, label="Speakers", help_text=SPEAKERS_HELP
+    )
 
     TEXT_FIELD_SETTINGS = {
         "punctuation": "PUNCTUATION_MODEL",
@@ -58,6 +62,7 @@ class NewTranscriptionForm(forms.Form):
         "use_word_list": "WORD_LISTS",
         "words": "WORD_LISTS",
         "summarize": "SUMMARY_MODEL",
+        "speaker_count": "DIARIZATION",
     }
 
     def __init__(self, *args, upload_errors=None, **kwargs):
@@ -101,6 +106,13 @@ class NewTranscriptionForm(forms.Form):
             return vocabulary.check_words(vocabulary.parse_words(self.cleaned_data["words"]))
         except vocabulary.TooManyWords as exc:
             raise forms.ValidationError(str(exc)) from None
+
+    def clean_speaker_count(self):
+        try:
+            parse_speaker_count(self.cleaned_data["speaker_count"])
+        except BadSpeakerCount as exc:
+            raise forms.ValidationError(str(exc)) from None
+        return self.cleaned_data["speaker_count"]
 
     def clean(self):
         cleaned = super().clean()
@@ -146,6 +158,8 @@ class NewTranscriptionForm(forms.Form):
             for name in ("punctuation", "numbers", "use_word_list", "summarize")
             if name in self.fields
         }
+        if "speaker_count" in self.fields:
+            chosen["speaker_count"] = self.cleaned_data.get("speaker_count") or "off"
         return replace(services.TextChoices(), **chosen, words=tuple(self.cleaned_data.get("words") or ()))
 
     def add_refusal(self, refusal):

@@ -10,6 +10,7 @@ import hashlib
 import logging
 import secrets
 import uuid
+from dataclasses import replace
 from pathlib import Path
 
 from django.conf import settings
@@ -92,10 +93,18 @@ class TranscriptionQuerySet(models.QuerySet):
         query = query.strip()
         if not query:
             return self
-        return self.filter(Q(title__icontains=query) | Q(segments__text__icontains=query)).distinct()
+        return self.filter(
+            Q(title__icontains=query) | Q(segments__text__icontains=query) | Q(speakers__name__icontains=query)
+        ).distinct()
 
     def unfinished(self):
         return self.filter(status__in=Transcription.UNFINISHED)
+
+
+class SpeakersMode(models.TextChoices):
+    OFF = "off", "No"
+    AUTO = "auto", "Find how many"
+    COUNT = "count", "A given number"
 
 
 class Transcription(models.Model):
@@ -114,6 +123,7 @@ class Transcription(models.Model):
         DECODING = "decoding", "Reading the audio"
         TRANSCRIBING = "transcribing", "Transcribing"
         POLISHING = "polishing", "Adding punctuation and numbers"
+        SPEAKERS = "speakers", "Telling speakers apart"
         SAVING = "saving", "Saving"
         FINISHED = "finished", "Finished"
 
@@ -153,6 +163,13 @@ class Transcription(models.Model):
     use_word_list = models.BooleanField(default=True, help_text="Listen for the words of the owner's list.")
     words = models.TextField(blank=True, help_text="This job's own words to listen for, one per line.")
     summarize = models.BooleanField(default=False, help_text="Queue a summary when the transcript is done.")
+    # Who spoke: off, found automatically, or a count (min = max: exactly that
+    # many). Also needs the site's DIARIZATION setting.
+    speakers_mode = models.CharField(
+        max_length=5, choices=SpeakersMode.choices, default=SpeakersMode.OFF, help_text="Tell speakers apart."
+    )
+    speakers_min = models.PositiveSmallIntegerField(null=True, blank=True, help_text="At least this many speakers.")
+    speakers_max = models.PositiveSmallIntegerField(null=True, blank=True, help_text="At most this many speakers.")
 
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True)
     stage = models.CharField(max_length=12, choices=Stage.choices, default=Stage.WAITING)
@@ -237,7 +254,19 @@ class Transcription(models.Model):
             title=self.title,
             language=self.language,
             summary=self.summary if self.summary_status == self.SummaryStatus.DONE else "",
+            speakers=tuple(speaker.name for speaker in self.speakers.all()),
         )
+
+    @property
+    def speakers_label(self):
+        """How many speakers the job asked for, in words ("" when none)."""
+        if self.speakers_mode == SpeakersMode.AUTO:
+            return "found automatically"
+        if self.speakers_mode != SpeakersMode.COUNT:
+            return ""
+        if self.speakers_min == self.speakers_max:
+            return f"exactly {self.speakers_min}"
+        return f"{self.speakers_min} to {self.speakers_max}"
 
     @property
     def language_detected(self):
@@ -308,6 +337,8 @@ class Segment(models.Model):
     words = models.JSONField(default=list, blank=True)
     # The words as the model heard them, in the same time span.
     heard_words = models.JSONField(default=list, blank=True)
+    # Speaker.index of who said it; null where speakers were not told apart.
+    speaker = models.PositiveSmallIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["transcription", "index"]
@@ -333,8 +364,35 @@ class Segment(models.Model):
         words = ()
         if with_words:
             heard = tuple(Word.from_dict(word) for word in self.words or ())
-            words = words_for_text(self.text, heard, self.start_s, self.end_s)
-        return TimedSegment(start_s=self.start_s, end_s=self.end_s, text=self.text, words=words, edited=self.is_edited)
+            # A segment has one speaker (the pipeline cuts segments where it
+            # changes), and a corrected speaker is the segment's: its words follow.
+            words = tuple(
+                replace(word, speaker=self.speaker)
+                for word in words_for_text(self.text, heard, self.start_s, self.end_s)
+            )
+        return TimedSegment(
+            start_s=self.start_s, end_s=self.end_s, text=self.text, words=words, edited=self.is_edited,
+            speaker=self.speaker,
+        )
+
+
+class Speaker(models.Model):
+    """A voice told apart in a transcription. `index` is what Segment.speaker
+    holds; `name` is what the owner calls it ("Speaker 1" until named): renaming
+    it renames it in the whole transcript."""
+
+    transcription = models.ForeignKey(Transcription, on_delete=models.CASCADE, related_name="speakers")
+    index = models.PositiveSmallIntegerField()
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["transcription", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["transcription", "index"], name="unique_speaker_index_per_transcription"),
+        ]
+
+    def __str__(self):
+        return self.name
 
 
 class WordList(models.Model):

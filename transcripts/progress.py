@@ -15,7 +15,8 @@ STAGE_SPANS = {
     Stage.DOWNLOADING: (0.0, 10.0),
     Stage.DECODING: (10.0, 15.0),
     Stage.TRANSCRIBING: (15.0, 95.0),
-    Stage.POLISHING: (95.0, 98.0),
+    Stage.POLISHING: (95.0, 97.0),
+    Stage.SPEAKERS: (97.0, 98.0),
     Stage.SAVING: (98.0, 99.0),
     Stage.FINISHED: (100.0, 100.0),
 }

@@ -34,12 +34,12 @@ def render_transcript(transcription, fmt, options=formats.RenderOptions()):
     )
 
 
-def segment_list(transcription, edit_url_prefix):
+def segment_list(transcription, edit_url_prefix, speaker_names=()):
     """(rows_html, full_text) for the job page. Word times are left out: the page
     fetches them (segments.json) only when needed, they are most of the data."""
 
     def build():
         segments = list(transcription.segments.defer("words"))
-        return segment_rows(segments, edit_url_prefix), " ".join(s.text for s in segments if s.text)
+        return segment_rows(segments, edit_url_prefix, speaker_names), " ".join(s.text for s in segments if s.text)
 
     return cached_for_revision(transcription, "page", build)

@@ -21,7 +21,8 @@ from guards.media import MediaError, probe_speech_media
 from timedtext.languages import language_code
 
 from . import offered_models, queueing, vocabulary
-from .models import Media, Transcription
+from .models import Media, Segment, Speaker, Transcription
+from .speaker_count import BadSpeakerCount, parse_speaker_count
 from .uploads import too_large_message
 
 log = logging.getLogger(__name__)
@@ -158,6 +159,7 @@ class TextChoices:
     use_word_list: bool = True
     words: tuple[str, ...] = ()
     summarize: bool = False
+    speaker_count: str = "off"  # "off", "auto", "3" or "2-4" (speaker_count.py)
 
 
 def create_transcription(
@@ -191,6 +193,10 @@ def create_transcription(
         words = vocabulary.check_words(list(text.words))
     except vocabulary.TooManyWords as exc:
         raise RequestRefused(str(exc), "words") from exc
+    try:
+        speakers_mode, speakers_min, speakers_max = parse_speaker_count(text.speaker_count)
+    except BadSpeakerCount as exc:
+        raise RequestRefused(str(exc), "speaker_count") from exc
     if upload is not None:
         info = probe_upload(upload)
         check_trim(trim_start_s, trim_end_s, info.duration_s)
@@ -229,6 +235,9 @@ def create_transcription(
                 use_word_list=text.use_word_list,
                 words="\n".join(words),
                 summarize=text.summarize,
+                speakers_mode=speakers_mode,
+                speakers_min=speakers_min,
+                speakers_max=speakers_max,
             )
     except BaseException:
         media.delete_file()
@@ -363,3 +372,32 @@ def request_summary(transcription):
         )
         transcription.refresh_from_db()
         raise SummaryRefused(message) from exc
+
+
+def rename_speaker(transcription, index, name):
+    """Name speaker `index` of a finished transcript; the name is then its name
+    in the page, every download and the API. Raises RequestRefused."""
+    name = " ".join((name or "").split())
+    if not name:
+        raise RequestRefused("A speaker needs a name.", "name")
+    if len(name) > Speaker._meta.get_field("name").max_length:
+        raise RequestRefused("That name is too long (100 characters at most).", "name")
+    if not Speaker.objects.filter(transcription=transcription, index=index).update(name=name):
+        raise RequestRefused("There is no such speaker in this transcript.")
+    transcription.bump_text_revision()
+
+
+def set_segment_speaker(segment, index):
+    """Say who said `segment`: an existing speaker's index, or "new" for a
+    speaker the pipeline missed ("Speaker N", to be named). Raises RequestRefused."""
+    transcription = segment.transcription
+    with transaction.atomic():
+        speakers = list(Speaker.objects.select_for_update().filter(transcription=transcription))
+        if index == "new":
+            index = len(speakers)
+            Speaker.objects.create(transcription=transcription, index=index, name=f"Speaker {index + 1}")
+        elif not any(speaker.index == index for speaker in speakers):
+            raise RequestRefused("There is no such speaker in this transcript.", "speaker")
+        # One column: a worker replacing the segments meanwhile must not see a stale row re-inserted.
+        Segment.objects.filter(pk=segment.pk).update(speaker=index)
+    transcription.bump_text_revision()

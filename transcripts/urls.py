@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import downloads, history, jobs, media, new, segments, words
+from .views import downloads, history, jobs, media, new, segments, speakers, words
 
 app_name = "transcripts"
 
@@ -20,4 +20,6 @@ urlpatterns = [
     path("t/<int:pk>/segments.json", segments.segments_json, name="segments_json"),
     path("t/<int:pk>/segments/<int:index>/", segments.edit_segment, name="edit_segment"),
     path("t/<int:pk>/segments/<int:index>/revert/", segments.revert_segment, name="revert_segment"),
+    path("t/<int:pk>/segments/<int:index>/speaker/", speakers.segment_speaker, name="segment_speaker"),
+    path("t/<int:pk>/speakers/<int:index>/", speakers.rename_speaker, name="rename_speaker"),
 ]

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from timedtext import Segment as TimedSegment
 from timedtext import Word
-from transcripts.models import Segment, Transcription
+from transcripts.models import Segment, Speaker, Transcription
 
 from . import webhooks
 from .pipeline import Span
@@ -123,6 +123,11 @@ class Attempt:
                 raise LeaseLost()
             Segment.objects.filter(transcription_id=self.transcription_id).delete()  # a rerun replaces
             Segment.objects.bulk_create(rows)
+            Speaker.objects.filter(transcription_id=self.transcription_id).delete()
+            Speaker.objects.bulk_create(
+                Speaker(transcription_id=self.transcription_id, index=index, name=name)
+                for index, name in enumerate(transcript.speakers)
+            )
             self._rows().update(
                 status=Status.DONE,
                 stage=Stage.FINISHED,
@@ -162,6 +167,7 @@ def segment_row(transcription_id, index, segment):
         original_text=segment.text,
         words=[word.as_dict() for word in segment.words],
         heard_words=[word.as_dict() for word in segment.heard_words],
+        speaker=segment.speaker,
     )
 
 

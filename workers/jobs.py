@@ -22,7 +22,7 @@ from rq.timeouts import JobTimeoutException
 
 from guards.media import MediaError
 from transcripts import offered_models, services
-from transcripts.models import Transcription
+from transcripts.models import SpeakersMode, Transcription
 from transcripts.storage import StorageUnavailable
 from transcripts.vocabulary import words_for_job
 
@@ -140,6 +140,8 @@ STAGE_ADVICE = {
     "punctuation": "Set PUNCTUATION_MODEL to a local folder that holds the model (or empty, to switch punctuation "
     "off), or download it first with `python manage.py download_model --kind punctuation`.",
     "language model": "Set STT_LM_PATH to an ARPA language model file, or empty for none.",
+    "speakers": "Set SPEAKER_ENCODER to a Resemblyzer voice encoder file (empty: the one in the Resemblyzer "
+    "package; bin/setup installs it and silero-vad), or DIARIZATION=false to switch speakers off.",
 }
 
 
@@ -172,7 +174,24 @@ def transcribe_options(transcription):
         decoding=decoding_options(transcription),
         # Whisper writes punctuation and capitals itself.
         text=text_options(transcription.punctuation and not writes_punctuation(transcription), transcription.numbers),
+        speakers=speaker_options(transcription),
     )
+
+
+def speaker_options(transcription):
+    """How many speakers `transcription` asks to tell apart, or None for no speakers stage."""
+    return speaker_count_options(transcription.speakers_mode, transcription.speakers_min, transcription.speakers_max)
+
+
+def speaker_count_options(mode, fewest=None, most=None):
+    """The speakers stage's options for a count (transcripts/speaker_count.py),
+    or None where the count or the site's DIARIZATION setting says off."""
+    if not settings.DIARIZATION or mode == SpeakersMode.OFF:
+        return None
+    encoder = settings.SPEAKER_ENCODER or None
+    if mode == SpeakersMode.AUTO:
+        return pipeline.SpeakerOptions(encoder=encoder)
+    return pipeline.SpeakerOptions(min_speakers=fewest, max_speakers=most, encoder=encoder)
 
 
 def writes_punctuation(transcription):
@@ -294,6 +313,7 @@ def transcribe_resuming(path, engine, transcription, attempt):
         on_plan=on_plan,
         on_progress=on_progress,
         on_text_stages=lambda: attempt.update(stage=Stage.POLISHING, progress=0.0),
+        on_speakers=lambda: attempt.update(stage=Stage.SPEAKERS, progress=0.0),
         on_note=on_note,
         plan=saved_plan,
         done=saved,

@@ -28,6 +28,13 @@
     li.dataset.index = item.index;
     li.dataset.start = item.start;
     li.dataset.end = item.end;
+    const parts = [];
+    if (item.speaker) {
+      const speaker = document.createElement("span");
+      speaker.className = "speaker";
+      speaker.textContent = item.speaker;
+      parts.push(speaker);
+    }
     const time = document.createElement("button");
     time.type = "button";
     time.className = "time";
@@ -40,7 +47,7 @@
     edit.className = "edit-link";
     edit.href = list.dataset.editUrlPrefix + item.index + "/";
     edit.textContent = "Edit";
-    li.append(time, text, edit);
+    li.append(...parts, time, text, edit);
     return li;
   }
 

@@ -103,7 +103,7 @@ def test_a_language_other_than_english_is_refused(client, owner, short_speech, l
 
 def test_an_unsupported_response_format_is_refused(client, short_speech):
     with open(short_speech, "rb") as audio, pytest.raises(openai.BadRequestError) as raised:
-        client.audio.transcriptions.create(model="whisper-1", file=audio, response_format="diarized_json")
+        client.audio.transcriptions.create(model="whisper-1", file=audio, response_format="xml")
     assert raised.value.response.json()["error"]["param"] == "response_format"
     assert not Transcription.objects.exists()
 

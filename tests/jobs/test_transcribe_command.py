@@ -94,3 +94,15 @@ def test_readable_by_the_sites_settings_and_raw_on_request(speech, tiny_model, s
     pairs = list(zip(readable["text"].split(), raw["text"].split(), strict=True))
     # The same words, capitalised or with a mark after them.
     assert all(written.lower().startswith(heard) and len(written) - len(heard) <= 1 for written, heard in pairs)
+
+
+@pytest.mark.once  # real weights, no database: the SQLite pass only
+def test_speakers_are_told_apart_when_asked(tiny_model, small_chunks, tmp_path):
+    from testkit.conversations import write_conversation
+
+    path, _ = write_conversation(["ls-2412", "jfk"], tmp_path, seconds=16.0)
+    paragraphs = transcribe(path, "--speakers", "2").strip().split("\n\n")
+    assert {paragraph.split(":")[0] for paragraph in paragraphs} == {"Speaker 1", "Speaker 2"}
+    assert "Speaker" not in transcribe(path)
+    with pytest.raises(CommandError, match="not a number of speakers"):
+        transcribe(path, "--speakers", "several")

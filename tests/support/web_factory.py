@@ -67,3 +67,18 @@ def queued_job_ids():
 
 def form_errors(response):
     return " ".join(str(error) for errors in response.context["form"].errors.values() for error in errors)
+
+
+def make_conversation_transcription(owner, title="An interview"):
+    """A finished transcript of two speakers taking turns, as a speakers job leaves it."""
+    from transcripts.models import Speaker
+
+    transcription = make_transcription(
+        owner, title=title, texts=["how did it start", "with a broken radio", "and then", "we fixed it"]
+    )
+    for index, speaker in enumerate([0, 1, 0, 1]):
+        Segment.objects.filter(transcription=transcription, index=index).update(speaker=speaker)
+    Speaker.objects.bulk_create(
+        Speaker(transcription=transcription, index=index, name=f"Speaker {index + 1}") for index in range(2)
+    )
+    return transcription

@@ -165,6 +165,9 @@ WORDS_SHOWN = {
     "vtt": lambda content: untimed(word for cue in webvtt.from_string(content).captions for word in cue.text.split()),
     "tsv": lambda content: untimed(word for row in content.splitlines()[1:] for word in row.split("\t")[2].split()),
     "openai_json": lambda content: untimed(json.loads(content)["text"].split()),
+    "openai_diarized_json": lambda content: untimed(
+        word for segment in json.loads(content)["segments"] for word in segment["text"].split()
+    ),
     "openai_verbose_json": lambda content: timed(json.loads(content)["words"]),
     "json": lambda content: timed(word for segment in json.loads(content)["segments"] for word in segment["words"]),
     "whisper_json": lambda content: timed(word for segment in json.loads(content)["segments"] for word in segment["words"]),

@@ -147,6 +147,7 @@ def test_sign_up_upload_follow_correct_download_and_stay_private(site_server, ti
             # Sign up and upload.
             sign_up(page, base_url, "alice")
             page.set_input_files("input[name=file]", str(speech_20s))
+            page.fill("input[name=speaker_count]", "off")  # speakers: tests/web/test_browser_speakers.py
             page.fill("input[name=title]", "Browser talk")
             page.click("form.upload-form button[type=submit]")
             expect(page.locator("#job-status")).to_have_text("Queued")

@@ -82,6 +82,7 @@ def test_watch_a_readable_job_switch_to_what_was_heard_and_download_an_edit(
             page = chromium.new_context(viewport=browser.DESKTOP, accept_downloads=True).new_page()
             sign_up(page, base_url, "reader")
             page.set_input_files("input[name=file]", str(speech_6))
+            page.fill("input[name=speaker_count]", "off")  # speakers: tests/web/test_browser_speakers.py
             page.fill("input[name=title]", "Readable talk")
             expect(page.locator("input[name=numbers]")).to_be_checked()
             page.click("form.upload-form button[type=submit]")

@@ -52,6 +52,7 @@ def test_a_whisper_transcript_of_real_speech_plays_word_by_word(
             expect(page).to_have_url(f"{base_url}/new/")
 
             page.set_input_files("input[name=file]", str(path))
+            page.fill("input[name=speaker_count]", "off")  # speakers: tests/web/test_browser_speakers.py
             page.fill("input[name=title]", "Seven readers and a president")
             page.select_option("select[name=model]", "tiny.en")
             browser.screenshot(page, "upload-desktop")

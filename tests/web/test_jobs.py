@@ -33,8 +33,8 @@ def test_job_page_shows_segments_player_and_downloads(signed_in, owner):
 
 def test_job_page_query_count_does_not_grow_with_segments(signed_in, owner, django_assert_num_queries):
     transcription = make_transcription(owner, texts=[f"segment number {n}" for n in range(300)])
-    # session, user, transcription with media, segments
-    with django_assert_num_queries(4):
+    # session, user, transcription with media, speakers, segments
+    with django_assert_num_queries(5):
         response = signed_in.get(transcription.get_absolute_url())
     assert response.content.decode().count('<li class="segment') == 300
 

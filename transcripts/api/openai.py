@@ -14,6 +14,7 @@ accepted and has no effect.
 
 import time
 
+from django.conf import settings
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -37,9 +38,16 @@ from .base import (
 )
 
 TAG = ["OpenAI-compatible"]
-RESPONSE_FORMATS = ("json", "text", "srt", "verbose_json", "vtt")
+RESPONSE_FORMATS = ("json", "text", "srt", "verbose_json", "vtt", "diarized_json")
 # timedtext's formats, by OpenAI's name for them.
-FORMATS = {"json": "openai_json", "verbose_json": "openai_verbose_json", "text": "txt", "srt": "srt", "vtt": "vtt"}
+FORMATS = {
+    "json": "openai_json",
+    "verbose_json": "openai_verbose_json",
+    "diarized_json": "openai_diarized_json",
+    "text": "txt",
+    "srt": "srt",
+    "vtt": "vtt",
+}
 
 
 class TranscriptionRequestSerializer(serializers.Serializer):
@@ -78,6 +86,11 @@ class TranscriptionRequestSerializer(serializers.Serializer):
             fields["timestamp_granularities"] = data.getlist("timestamp_granularities[]")
             data = fields
         return super().to_internal_value(data)
+
+    def validate_response_format(self, response_format):
+        if response_format == "diarized_json" and not settings.DIARIZATION:
+            raise serializers.ValidationError("Speakers are switched off on this server; diarized_json is not offered.")
+        return response_format
 
     def validate_stream(self, stream):
         if stream:
@@ -144,7 +157,8 @@ class AudioTranscriptions(ApiView):
         request={"multipart/form-data": TranscriptionRequestSerializer},
         responses={
             (200, "application/json"): OpenApiResponse(
-                TranscriptionResultSerializer, description="json: {text}; verbose_json: the full object."
+                TranscriptionResultSerializer,
+                description="json: {text}; verbose_json: the full object; diarized_json: segments with a speaker each.",
             ),
             (200, "text/plain"): OpenApiResponse(OpenApiTypes.STR, description="response_format=text"),
             (200, "application/x-subrip"): OpenApiResponse(OpenApiTypes.STR, description="response_format=srt"),
@@ -164,7 +178,11 @@ class AudioTranscriptions(ApiView):
             requested_model=options["model"],
             model=model.name,
             language=options["language"],
-            text=TextChoices(words=tuple(words_of_prompt(options["prompt"]))),
+            text=TextChoices(
+                words=tuple(words_of_prompt(options["prompt"])),
+                # Only diarized_json shows speakers: the other answers need not wait for them.
+                speaker_count="auto" if options["response_format"] == "diarized_json" else "off",
+            ),
         )
         finished_or_error(wait_for_job(transcription))
         return transcript_response(transcription, options["response_format"], options["timestamp_granularities"])

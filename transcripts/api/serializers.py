@@ -10,6 +10,7 @@ from guards import netguard
 from timedtext.formats import DOWNLOADS
 from transcripts import vocabulary
 from transcripts.models import Transcription
+from transcripts.speaker_count import SPEAKERS_HELP, BadSpeakerCount, parse_speaker_count, speaker_count_text
 
 
 class ErrorDetailSerializer(serializers.Serializer):
@@ -105,6 +106,16 @@ class NewTranscriptionSerializer(serializers.Serializer):
     summarize = serializers.BooleanField(
         required=False, default=False, help_text="Make a summary once the transcript is done (a job of its own)."
     )
+    speaker_count = serializers.CharField(
+        required=False, default="off", max_length=20, help_text=SPEAKERS_HELP + " Default: off."
+    )
+
+    def validate_speaker_count(self, value):
+        try:
+            parse_speaker_count(value)
+        except BadSpeakerCount as exc:
+            raise serializers.ValidationError(str(exc)) from None
+        return value
 
     def validate_webhook_url(self, value):
         return check_webhook_url(value)
@@ -124,6 +135,11 @@ class MediaSerializer(serializers.Serializer):
     has_video = serializers.BooleanField()
 
 
+class SpeakerSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="index")
+    name = serializers.CharField()
+
+
 class TranscriptionSerializer(serializers.ModelSerializer):
     media = MediaSerializer(read_only=True)
     webhook_url = serializers.CharField(read_only=True, help_text="Empty when the job has no webhook.")
@@ -141,6 +157,8 @@ class TranscriptionSerializer(serializers.ModelSerializer):
     summary_status = serializers.ChoiceField(
         Transcription.SummaryStatus.choices, read_only=True, help_text="Empty when no summary was asked for."
     )
+    speaker_count = serializers.SerializerMethodField(help_text="The speakers asked for: off, auto, 3 or 2-4.")
+    speakers = SpeakerSerializer(many=True, read_only=True, help_text="Who spoke, by the id segments carry.")
 
     class Meta:
         model = Transcription
@@ -165,6 +183,8 @@ class TranscriptionSerializer(serializers.ModelSerializer):
             "use_word_list",
             "words",
             "summarize",
+            "speaker_count",
+            "speakers",
             "notes",
             "summary",
             "summary_status",
@@ -188,6 +208,9 @@ class TranscriptionSerializer(serializers.ModelSerializer):
     def get_url(self, transcription) -> str:
         return self.absolute(reverse("api:transcription-detail", args=[transcription.pk]))
 
+    def get_speaker_count(self, transcription) -> str:
+        return speaker_count_text(transcription)
+
     def get_page_url(self, transcription) -> str:
         return self.absolute(transcription.get_absolute_url())
 
@@ -207,6 +230,7 @@ class WordSerializer(serializers.Serializer):
     word = serializers.CharField()
     start = serializers.FloatField()
     end = serializers.FloatField()
+    speaker = serializers.CharField(required=False, help_text="The speaker's name, where speakers were told apart.")
 
 
 class SegmentSerializer(serializers.Serializer):
@@ -218,4 +242,5 @@ class SegmentSerializer(serializers.Serializer):
     end = serializers.FloatField()
     text = serializers.CharField(allow_blank=True)
     edited = serializers.BooleanField()
+    speaker = serializers.CharField(allow_null=True, help_text="The speaker's name; null where speakers were not told apart.")
     words = WordSerializer(many=True, help_text="The words of the text with times; see the README for edited segments.")

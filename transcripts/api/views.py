@@ -64,7 +64,7 @@ class TranscriptionList(ApiView, GenericAPIView):
     parser_classes = [MultiPartParser, FormParser, JSONParser]
 
     def get_queryset(self):
-        transcriptions = Transcription.objects.for_history(self.request.user)
+        transcriptions = Transcription.objects.for_history(self.request.user).prefetch_related("speakers")
         wanted_status = self.request.query_params.get("status", "")
         if wanted_status:
             if wanted_status not in Status.values:
@@ -118,6 +118,7 @@ class TranscriptionList(ApiView, GenericAPIView):
                 use_word_list=data["use_word_list"],
                 words=tuple(data["words"]),
                 summarize=data["summarize"],
+                speaker_count=data["speaker_count"],
             ),
         )
         body = self.get_serializer(transcription).data
@@ -173,7 +174,10 @@ class TranscriptionSegments(OwnTranscriptionView):
     )
     def get(self, request, pk):
         transcription = self.get_object()
-        return Response([segment_dict(segment.timed(), segment.index) for segment in transcription.segments.all()])
+        names = tuple(speaker.name for speaker in transcription.speakers.all())
+        return Response(
+            [segment_dict(segment.timed(), segment.index, speakers=names) for segment in transcription.segments.all()]
+        )
 
 
 class TranscriptionRetry(OwnTranscriptionView):

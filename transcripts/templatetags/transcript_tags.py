@@ -24,21 +24,41 @@ def seconds_attr(seconds):
     return f"{float(seconds):.3f}"
 
 
+# Speaker colours cycle through this many classes (static/css: .speaker-0 ...).
+SPEAKER_COLOURS = 8
+
+
+@register.filter
+def speaker_colour(index):
+    return f"speaker-{int(index) % SPEAKER_COLOURS}"
+
+
 @register.simple_tag
-def segment_rows(segments, edit_url_prefix):
+def segment_rows(segments, edit_url_prefix, speaker_names=()):
     """The <li> of every segment (static/js/transcript.js builds the same markup).
 
     Built here rather than in a template loop: a 2,000-segment transcript then
     renders in tens of milliseconds instead of most of a second."""
-    return mark_safe("".join(segment_row(segment, edit_url_prefix) for segment in segments))
+    return mark_safe("".join(segment_row(segment, edit_url_prefix, speaker_names) for segment in segments))
 
 
-def segment_row(segment, edit_url_prefix):
+def speaker_label(segment, speaker_names):
+    """Who said it, as a label: the colour helps, the name says it."""
+    if segment.speaker is None or segment.speaker >= len(speaker_names):
+        return ""
+    return (
+        f'<span class="speaker {speaker_colour(segment.speaker)}" data-speaker="{segment.speaker}">'
+        f"{escape(speaker_names[segment.speaker])}</span>"
+    )
+
+
+def segment_row(segment, edit_url_prefix, speaker_names=()):
     start, end = seconds_attr(segment.start_s), seconds_attr(segment.end_s)
     edited = " edited" if segment.is_edited else ""
     return (
         f'<li class="segment{edited}" id="segment-{segment.index}" data-index="{segment.index}" '
         f'data-start="{start}" data-end="{end}">'
+        f"{speaker_label(segment, speaker_names)}"
         f'<button type="button" class="time" data-seek="{start}">{clock(segment.start_s)}–{clock(segment.end_s)}</button>'
         f'<p class="text">{escape(segment.text)}</p>'
         f'<a class="edit-link" href="{escape(edit_url_prefix)}{segment.index}/">Edit</a></li>\n'

@@ -60,7 +60,8 @@ def edit_url_prefix(transcription):
 def detail(request, pk):
     transcription = get_own_transcription(request, pk, Transcription.objects.select_related("media"))
     prefix = edit_url_prefix(transcription)
-    segment_rows_html, full_text = segment_list(transcription, prefix)
+    speakers = list(transcription.speakers.all())
+    segment_rows_html, full_text = segment_list(transcription, prefix, [speaker.name for speaker in speakers])
     return render(
         request,
         "transcripts/detail.html",
@@ -72,6 +73,7 @@ def detail(request, pk):
             "state": job_state(transcription),
             "edit_url_prefix": prefix,
             "summaries_on": bool(settings.SUMMARY_MODEL),
+            "speakers": speakers,
         },
     )
 
@@ -88,8 +90,10 @@ def status_json(request, pk):
         return HttpResponseBadRequest("known must be a whole number")
     state = {**job_state(transcription), "segment_count": transcription.segments.count()}
     if state["segment_count"] != known:
+        names = [speaker.name for speaker in transcription.speakers.all()]
         state["segments"] = [
-            segment_json(segment, with_words=False) for segment in transcription.segments.defer("words")
+            segment_json(segment, with_words=False, speaker_names=names)
+            for segment in transcription.segments.defer("words")
         ]
     return JsonResponse(state)
 

@@ -13,8 +13,10 @@ from transcripts.models import Segment, Transcription
 from transcripts.ownership import get_own_segment, get_own_transcription
 
 
-def segment_json(segment, with_words):
-    return segment_dict(segment.timed(with_words), segment.index, with_words)
+def segment_json(segment, with_words, speaker_names=None):
+    if speaker_names is None:
+        speaker_names = tuple(speaker.name for speaker in segment.transcription.speakers.all())
+    return segment_dict(segment.timed(with_words), segment.index, with_words, speakers=tuple(speaker_names))
 
 
 def wants_json(request):
@@ -38,10 +40,11 @@ def segments_json(request, pk):
     """All segments with their word times, and the words as the model heard them
     (the raw view), fetched once when the page needs them."""
     transcription = get_own_transcription(request, pk)
+    names = [speaker.name for speaker in transcription.speakers.all()]
     return JsonResponse(
         {
             "segments": [
-                {**segment_json(segment, with_words=True), "heard_words": segment.heard_words}
+                {**segment_json(segment, with_words=True, speaker_names=names), "heard_words": segment.heard_words}
                 for segment in transcription.segments.all()
             ]
         }
@@ -64,7 +67,8 @@ def edit_segment(request, pk, index):
         return segment_saved(request, segment)
     if request.method == "POST" and wants_json(request):
         return JsonResponse({"errors": form.errors}, status=400)
-    return render(request, "transcripts/edit_segment.html", {"segment": segment, "form": form})
+    speakers = list(segment.transcription.speakers.all())
+    return render(request, "transcripts/edit_segment.html", {"segment": segment, "form": form, "speakers": speakers})
 
 
 @login_required

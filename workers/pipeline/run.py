@@ -8,6 +8,7 @@ from .audio import decode_audio
 from .cuts import chunk_spans, plan_cuts
 from .silence import find_silences
 from .stages.readable import make_readable
+from .stages.speakers import add_speakers
 from .types import SAMPLE_RATE, Span, TranscribeOptions
 
 # A chunk whose loudest sample is below one 16-bit step is digital silence: it
@@ -22,6 +23,7 @@ def transcribe_file(
     on_plan=None,
     on_progress=None,
     on_text_stages=None,
+    on_speakers=None,
     on_note=None,
     plan=None,
     done=None,
@@ -32,7 +34,8 @@ def transcribe_file(
 
     on_plan(list[Span]) is called once the chunks are known; on_progress(done,
     total, {chunk_index: Segment}) after each batch, with the words as heard;
-    on_text_stages() before the text stages; on_note(StageNote) for each stage
+    on_text_stages() before the text stages, on_speakers() before speakers
+    are told apart (options.speakers, stages/speakers.py); on_note(StageNote) for each stage
     that could not do its work (the transcript is still delivered). Segment
     times are relative to the file (the trim start added back) and cover the
     trimmed range without gaps or overlaps.
@@ -63,7 +66,13 @@ def transcribe_file(
         if on_text_stages is not None:
             on_text_stages()
         segments = make_readable(segments, options.text, on_note)
-    return Transcript(segments=tuple(segments), duration_s=duration_s)
+    transcript = Transcript(segments=tuple(segments), duration_s=duration_s)
+    if options.speakers is not None:
+        # After the text stages: a sentence re-cut must not join two speakers.
+        if on_speakers is not None:
+            on_speakers()
+        transcript = add_speakers(transcript, audio, offset_s, options.speakers, on_note)
+    return transcript
 
 
 def transcribe_chunks(engine, audio, offset_s, spans, finished, decoding, on_progress=None):

@@ -99,9 +99,51 @@ class StageNote:
     delivered. `message` is for the person who asked for the job, `detail`
     for administrators (a reason naming server paths, a traceback)."""
 
-    stage: str  # "numbers", "punctuation", "vocabulary", "language model"
+    stage: str  # "numbers", "punctuation", "vocabulary", "language model", "speakers"
     message: str
     detail: str = ""
+
+
+@dataclass(frozen=True)
+class SpeakerOptions:
+    """How many speakers to look for, and how audio is cut into windows.
+
+    speakers: exactly this many (None: found by `threshold`, within
+    min_speakers..max_speakers when those are given). Fewer are returned when the
+    audio holds fewer voices than asked for: a speaker is never empty.
+    threshold: cosine distance at which two groups of windows stop being merged
+    into one speaker (average linkage), measured on real recordings (bench/).
+    window_s / step_s: one embedding per window_s of speech, every step_s.
+    """
+
+    speakers: int | None = None
+    min_speakers: int | None = None
+    max_speakers: int | None = None
+    threshold: float = 0.45
+    window_s: float = 1.0
+    step_s: float = 0.25
+    # Resemblyzer-format voice encoder weights (a file or a folder); None: the
+    # one inside the Resemblyzer package.
+    encoder: str | None = None
+
+    def __post_init__(self):
+        for name in ("speakers", "min_speakers", "max_speakers"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise ValueError(f"{name} must be at least 1")
+        if self.min_speakers and self.max_speakers and self.min_speakers > self.max_speakers:
+            raise ValueError("min_speakers must not be more than max_speakers")
+        if not 0 < self.threshold < 2:
+            raise ValueError("threshold is a cosine distance between 0 and 2")
+        if not 0 < self.step_s <= self.window_s:
+            raise ValueError("need 0 < step_s <= window_s")
+
+    @property
+    def bounds(self):
+        """(fewest, most) speakers to return; None where free."""
+        if self.speakers:
+            return self.speakers, self.speakers
+        return self.min_speakers, self.max_speakers
 
 
 @dataclass(frozen=True)
@@ -111,6 +153,7 @@ class TranscribeOptions:
     split: SplitOptions = field(default_factory=SplitOptions)
     decoding: DecodingOptions = field(default_factory=DecodingOptions)
     text: TextOptions = field(default_factory=TextOptions)
+    speakers: SpeakerOptions | None = None  # None: speakers are not told apart
 
     def __post_init__(self):
         if self.start_s is not None and self.start_s < 0:

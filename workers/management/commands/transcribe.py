@@ -39,6 +39,10 @@ class Command(BaseCommand):
         text = parser.add_argument_group("readable text (as the site's settings offer it)")
         text.add_argument("--words", default="", help="names and terms to listen for, separated by commas")
         text.add_argument("--raw", action="store_true", help="the words as heard: no punctuation, numbers as words")
+        text.add_argument(
+            "--speakers", default="off", metavar="COUNT",
+            help='tell speakers apart: "auto", a number, or a range such as 2-4 (default: off)',
+        )
         cues = parser.add_argument_group("subtitle cues (srt, vtt)")
         cues.add_argument("--max-chars", type=int, default=None, metavar="N", help="characters per line (default 42)")
         cues.add_argument("--max-lines", type=int, default=None, metavar="N", help="lines per cue (default 2)")
@@ -47,6 +51,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         # The worker side is imported here, not at module level: management
         # commands' modules are loaded by every manage.py call.
+        from transcripts.speaker_count import parse_speaker_count
         from transcripts.vocabulary import parse_words
         from workers import jobs, pipeline
 
@@ -62,8 +67,9 @@ class Command(BaseCommand):
                     min_space_s=settings.SPLIT_MIN_SPACE_S, max_space_s=settings.SPLIT_MAX_SPACE_S
                 ),
                 decoding=replace(jobs.decoding_options(), words=tuple(parse_words(options["words"]))),
+                speakers=jobs.speaker_count_options(*parse_speaker_count(options["speakers"])),
             )
-        except ValueError as exc:
+        except ValueError as exc:  # a BadSpeakerCount too
             raise CommandError(str(exc)) from None
         model = chosen_model(options["model"])
         # Whisper writes punctuation and capitals itself.
