@@ -1,0 +1,133 @@
+"""The ONNX Runtime path on the tiny random HuBERT: the exported graph computes
+torch's logits, is cached by the model's files, and quantises to int8."""
+
+import numpy as np
+import onnx
+import pytest
+import torch
+from transformers import AutoModelForCTC
+
+from testkit.speech import SENTENCES, speak
+from testkit.tiny_models import save_tiny_model
+from tests.conftest import require_tools
+from workers.pipeline import decode_audio
+from workers.pipeline.engines import ctc_onnx
+from workers.pipeline.engines.ctc_onnx import (
+    OnnxCtcNetwork,
+    OnnxUnavailable,
+    SessionOptions,
+    ensure_graph,
+    feature_frame_counts,
+    graph_key,
+)
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    """A model folder of this module's own, so that its graphs start uncached."""
+    return save_tiny_model(tmp_path_factory.mktemp("tiny-hubert-onnx"))
+
+
+@pytest.fixture(scope="module")
+def torch_model(model_dir):
+    return AutoModelForCTC.from_pretrained(model_dir).eval()
+
+
+@pytest.fixture(scope="module")
+def padded_speech(model_dir, tmp_path_factory):
+    """Four chunks of speech of different lengths, as the engine batches them."""
+    from transformers import Wav2Vec2FeatureExtractor
+
+    require_tools()
+    folder = tmp_path_factory.mktemp("speech")
+    chunks = [decode_audio(speak(text, folder / f"{i}.wav")) for i, text in enumerate(SENTENCES[:4])]
+    chunks = [chunks[0], chunks[1][:21000], chunks[2][:40000], chunks[3][:16000 + 4321]]
+    features = Wav2Vec2FeatureExtractor.from_pretrained(model_dir)(
+        chunks, sampling_rate=16000, padding=True, return_attention_mask=True, return_tensors="np"
+    )
+    return chunks, features["input_values"], features["attention_mask"]
+
+
+def torch_logits(model, input_values, attention_mask):
+    with torch.inference_mode():
+        return model(torch.from_numpy(input_values), attention_mask=torch.from_numpy(attention_mask)).logits.numpy()
+
+
+def onnx_logits(model_dir, precision, input_values, attention_mask):
+    return OnnxCtcNetwork(ensure_graph(str(model_dir), precision), SessionOptions(threads=2)).logits(
+        input_values, attention_mask
+    )
+
+
+def test_onnx_logits_match_torch_fp32_on_a_padded_batch(model_dir, torch_model, padded_speech):
+    chunks, input_values, attention_mask = padded_speech
+    expected = torch_logits(torch_model, input_values, attention_mask)
+    actual = onnx_logits(model_dir, "fp32", input_values, attention_mask)
+    assert actual.shape == expected.shape
+    frames = feature_frame_counts(torch_model.config, [chunk.size for chunk in chunks])
+    assert frames == torch_model._get_feat_extract_output_lengths(torch.tensor([c.size for c in chunks])).tolist()
+    for row, count in enumerate(frames):  # the frames each chunk really has, padding excluded
+        want, got = expected[row, :count], actual[row, :count]
+        assert np.abs(want - got).max() <= 1e-3 * (want.max() - want.min())
+        assert (want.argmax(-1) == got.argmax(-1)).mean() >= 0.999
+
+
+def test_the_graph_is_cached_beside_the_model_and_reused(model_dir, monkeypatch):
+    graph = ensure_graph(str(model_dir), "fp32")
+    assert graph.parent == model_dir / "onnx"
+    written_ns = graph.stat().st_mtime_ns
+
+    def no_export(*arguments):
+        raise AssertionError("a cached graph was exported again")
+
+    monkeypatch.setattr(ctc_onnx, "run_export_child", no_export)
+    assert ensure_graph(str(model_dir), "fp32") == graph
+    assert graph.stat().st_mtime_ns == written_ns
+    assert not list(graph.parent.glob("*.partial.onnx"))
+
+
+def test_changed_model_files_get_a_new_graph(tmp_path):
+    first = save_tiny_model(tmp_path / "a", seed=0)
+    second = save_tiny_model(tmp_path / "b", seed=1)  # same config, other weights
+    assert graph_key(first) == graph_key(save_tiny_model(tmp_path / "c", seed=0))
+    assert graph_key(first) != graph_key(second)
+    (first / "onnx").mkdir()
+    (first / "onnx" / "stale.onnx").write_bytes(b"our own graphs do not change the key")
+    assert graph_key(first) == graph_key(tmp_path / "c")
+
+
+def test_a_folder_that_cannot_be_written_caches_in_the_cache_folder(tmp_path):
+    model_dir = save_tiny_model(tmp_path / "model")
+    (model_dir / "onnx").write_text("a file where the graph folder would go")
+    with pytest.raises(OnnxUnavailable, match="cannot be written"):
+        ensure_graph(str(model_dir), "fp32")
+    graph = ensure_graph(str(model_dir), "fp32", cache_dir=tmp_path / "cache")
+    assert graph.parent == tmp_path / "cache" and graph.exists()
+
+
+def test_int8_quantises_the_linear_layers_and_stays_close_to_fp32(model_dir, padded_speech):
+    _, input_values, attention_mask = padded_speech
+    graph = ensure_graph(str(model_dir), "int8")
+    operators = {node.op_type for node in onnx.load(str(graph)).graph.node}
+    assert "MatMulInteger" in operators and "DynamicQuantizeLinear" in operators
+    assert "ConvInteger" not in operators  # convolutions stay fp32, as in torch's int8
+    fp32 = onnx_logits(model_dir, "fp32", input_values, attention_mask)
+    int8 = onnx_logits(model_dir, "int8", input_values, attention_mask)
+    assert not np.array_equal(fp32, int8)
+    assert np.abs(fp32 - int8).max() <= 0.1 * (fp32.max() - fp32.min())
+
+
+def test_an_export_that_fails_says_why(tmp_path):
+    not_a_model = tmp_path / "not-a-model"
+    not_a_model.mkdir()
+    (not_a_model / "config.json").write_text('{"model_type": "bert"}')
+    with pytest.raises(OnnxUnavailable, match="export failed: .*"):
+        ensure_graph(str(not_a_model), "fp32")
+    assert not list((not_a_model / "onnx").iterdir())  # no partial graph left behind
+
+
+def test_an_export_that_runs_too_long_is_stopped(tmp_path):
+    model_dir = save_tiny_model(tmp_path / "model")
+    with pytest.raises(OnnxUnavailable, match="longer than 0.5 s"):
+        ensure_graph(str(model_dir), "fp32", timeout_s=0.5)
+    assert not list((model_dir / "onnx").iterdir())
