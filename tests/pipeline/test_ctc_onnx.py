@@ -1,6 +1,8 @@
 """The ONNX Runtime path on the tiny random HuBERT: the exported graph computes
 torch's logits, is cached by the model's files, and quantises to int8."""
 
+import logging
+
 import numpy as np
 import onnx
 import pytest
@@ -10,8 +12,9 @@ from transformers import AutoModelForCTC
 from testkit.speech import SENTENCES, speak
 from testkit.tiny_models import save_tiny_model
 from tests.conftest import require_tools
-from workers.pipeline import decode_audio
+from workers.pipeline import DecodingOptions, decode_audio, load_ctc_engine
 from workers.pipeline.engines import ctc_onnx
+from workers.pipeline.engines.ctc import Runtime, choose_runtime
 from workers.pipeline.engines.ctc_onnx import (
     OnnxCtcNetwork,
     OnnxUnavailable,
@@ -20,6 +23,7 @@ from workers.pipeline.engines.ctc_onnx import (
     feature_frame_counts,
     graph_key,
 )
+from workers.pipeline.errors import PrecisionError
 
 
 @pytest.fixture(scope="module")
@@ -131,3 +135,70 @@ def test_an_export_that_runs_too_long_is_stopped(tmp_path):
     with pytest.raises(OnnxUnavailable, match="longer than 0.5 s"):
         ensure_graph(str(model_dir), "fp32", timeout_s=0.5)
     assert not list((model_dir / "onnx").iterdir())
+
+
+# The engine on ONNX Runtime, loaded through load_ctc_engine as a worker does.
+
+
+def test_the_onnx_engine_transcribes_like_the_torch_engine(model_dir, padded_speech):
+    chunks, _, _ = padded_speech
+    on_torch = load_ctc_engine(str(model_dir), "fp32", backend="torch")
+    on_onnx = load_ctc_engine(str(model_dir), "fp32", backend="onnxruntime")
+    assert on_onnx.runtime == Runtime("cpu", "fp32", "onnxruntime") and on_onnx.model is None
+    offsets_s = [0.0, 10.0, 20.0, 30.0]
+    for decoding in (DecodingOptions(beam_search=False), DecodingOptions(beam_search=True)):
+        expected = on_torch.transcribe(chunks, offsets_s, decoding=decoding)
+        actual = on_onnx.transcribe(chunks, offsets_s, decoding=decoding)
+        assert [s.words for s in actual] == [s.words for s in expected]
+        assert [s.text for s in actual] == [s.text for s in expected]
+    assert any(segment.words for segment in expected)  # the random model does emit words
+    log_probs = on_onnx.forward(chunks)
+    assert [lp.shape[0] for lp in log_probs] == [lp.shape[0] for lp in on_torch.forward(chunks)]
+    assert np.allclose(np.exp(log_probs[0]).sum(-1), 1.0, atol=1e-5)
+
+
+def test_the_int8_option_runs_the_quantised_graph(model_dir, padded_speech):
+    chunks, _, _ = padded_speech
+    engine = load_ctc_engine(str(model_dir), "int8", backend="onnxruntime")
+    assert engine.runtime == Runtime("cpu", "int8", "onnxruntime")
+    assert engine.network.graph.name.endswith("-int8.onnx")
+    segments = engine.transcribe(chunks, [0.0] * len(chunks))
+    assert len(segments) == len(chunks) and any(segment.words for segment in segments)
+
+
+def test_a_graph_onnxruntime_cannot_open_falls_back_to_torch_with_one_warning(tmp_path, padded_speech, caplog):
+    chunks, _, _ = padded_speech
+    model_dir = save_tiny_model(tmp_path / "model")
+    graph = ensure_graph(str(model_dir), "fp32")
+    graph.write_bytes(graph.read_bytes()[: graph.stat().st_size // 2])  # cut short, as by a full disk
+    with caplog.at_level(logging.WARNING, logger="workers.pipeline.engines.ctc"):
+        engine = load_ctc_engine(str(model_dir), "fp32", backend="onnxruntime")
+    warnings = [record for record in caplog.records if record.levelno >= logging.WARNING]
+    assert len(warnings) == 1 and "running on torch instead" in warnings[0].getMessage()
+    assert engine.runtime == Runtime("cpu", "fp32", "torch") and engine.network is None
+    reference = load_ctc_engine(str(model_dir), "fp32", backend="torch")
+    assert engine is not reference  # a separate load, checked against an engine that never tried ONNX
+    expected = reference.transcribe(chunks, [0.0] * len(chunks))
+    assert [s.words for s in engine.transcribe(chunks, [0.0] * len(chunks))] == [s.words for s in expected]
+
+
+@pytest.mark.parametrize(
+    ("precision", "backend", "native_bf16", "expected"),
+    [
+        ("auto", "auto", False, Runtime("cpu", "fp32", "onnxruntime")),  # measured faster on AVX2
+        ("fp32", "auto", False, Runtime("cpu", "fp32", "onnxruntime")),
+        ("auto", "auto", True, Runtime("cpu", "bf16", "torch")),  # no bf16 graph
+        ("int8", "auto", False, Runtime("cpu", "int8", "torch")),  # ORT int8 only when asked
+        ("int8", "onnxruntime", False, Runtime("cpu", "int8", "onnxruntime")),
+        ("auto", "onnxruntime", True, Runtime("cpu", "fp32", "onnxruntime")),
+        ("auto", "torch", False, Runtime("cpu", "fp32", "torch")),
+    ],
+)
+def test_auto_runtime_on_cpu(precision, backend, native_bf16, expected):
+    assert choose_runtime(precision, cuda_available=False, native_bf16=native_bf16, backend=backend) == expected
+
+
+def test_auto_runtime_on_cuda_is_torch_and_onnxruntime_refuses_bf16():
+    assert choose_runtime("auto", cuda_available=True, backend="auto") == Runtime("cuda", "fp16", "torch")
+    with pytest.raises(PrecisionError, match="ONNX Runtime runs fp32 or int8"):
+        choose_runtime("bf16", cuda_available=False, backend="onnxruntime")

@@ -62,13 +62,18 @@ def model_files(folder):
 
 
 def graph_key(folder):
-    """A hash of the model's files and of the versions that shape the graph."""
+    """A hash of the model's files and of the versions that shape the graph. A
+    hub snapshot is named by its commit and never changes: the name stands for
+    its files (which may not all be fetched yet when the key is first made)."""
     import onnx
     import torch
     import transformers
 
     digest = hashlib.sha256(f"{EXPORT_FORMAT} opset {OPSET} torch {torch.__version__} "
                             f"transformers {transformers.__version__} onnx {onnx.__version__}".encode())
+    if folder.parent.name == "snapshots":
+        digest.update(f"hub snapshot {folder.parent.parent.name} {folder.name}".encode())
+        return digest.hexdigest()[:20]
     for path in model_files(folder):
         digest.update(str(path.relative_to(folder)).encode() + b"\0")
         with open(path, "rb") as source:
@@ -106,7 +111,8 @@ def ensure_graph(model_name, precision="fp32", cache_dir=None, timeout_s=EXPORT_
     graph = directory / f"{key}-{precision}.onnx"
     if not graph.exists():
         fp32_graph = directory / f"{key}-fp32.onnx"
-        run_export_child(["export", str(folder), str(fp32_graph)], timeout_s)
+        # The child loads `model_name` itself, through the loader the torch path uses.
+        run_export_child(["export", model_name, str(fp32_graph)], timeout_s)
         if precision == "int8":
             run_export_child(["quantize", str(fp32_graph), str(graph)], timeout_s)
     return graph

@@ -1,7 +1,7 @@
 """The child process that exports a CTC model to ONNX (or quantises a graph),
 started by ctc_onnx.ensure_graph:
 
-    python -m workers.pipeline.engines.ctc_onnx_export export MODEL_FOLDER OUT.onnx
+    python -m workers.pipeline.engines.ctc_onnx_export export MODEL OUT.onnx
     python -m workers.pipeline.engines.ctc_onnx_export quantize IN.onnx OUT.onnx
 
 It writes OUT only when the whole job succeeded (a partial file is renamed in
@@ -23,11 +23,11 @@ AGREEMENT_TOLERANCE = 1e-3
 PROBE_SAMPLES = (24000, 13000)  # a padded batch of 1.5 s and 0.8 s
 
 
-def export(folder, out):
+def export(model_name, out):
     from transformers import AutoModelForCTC
 
     # Eager attention: SDPA's fused kernel does not trace into ONNX cleanly.
-    model = AutoModelForCTC.from_pretrained(folder, attn_implementation="eager", dtype=torch.float32).eval()
+    model = AutoModelForCTC.from_pretrained(model_name, attn_implementation="eager", dtype=torch.float32).eval()
     logits_only = LogitsOnly(model).eval()  # a fresh Module is in training mode: dropout would be traced
     input_values, attention_mask = probe_batch()
     partial = partial_path(out)
