@@ -79,6 +79,7 @@ def test_onnx_logits_match_torch_fp32_on_a_padded_batch(model_dir, torch_model, 
 def test_the_graph_is_cached_beside_the_model_and_reused(model_dir, monkeypatch):
     graph = ensure_graph(str(model_dir), "fp32")
     assert graph.parent == model_dir / "onnx"
+    assert (model_dir / "onnx" / f"{graph.name}.data").stat().st_size > graph.stat().st_size  # weights beside it
     written_ns = graph.stat().st_mtime_ns
 
     def no_export(*arguments):
@@ -87,7 +88,7 @@ def test_the_graph_is_cached_beside_the_model_and_reused(model_dir, monkeypatch)
     monkeypatch.setattr(ctc_onnx, "run_export_child", no_export)
     assert ensure_graph(str(model_dir), "fp32") == graph
     assert graph.stat().st_mtime_ns == written_ns
-    assert not list(graph.parent.glob("*.partial.onnx"))
+    assert not list(graph.parent.glob(".*.onnx"))  # no partial or traced file left
 
 
 def test_changed_model_files_get_a_new_graph(tmp_path):

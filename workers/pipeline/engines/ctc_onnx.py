@@ -10,6 +10,8 @@ graph, cached next to its files, and run by onnxruntime instead of eager torch.
   that changes the graph (torch, transformers, onnx, opset, our export code),
   so a changed model or exporter exports anew and a worker start after the
   first only opens the file.
+- The fp32 graph keeps its weights in a file beside it (`<graph>.onnx.data`),
+  which onnxruntime maps rather than copies: its peak RSS stays near torch's.
 - int8 is onnxruntime's dynamic quantisation of the exported graph, cached
   beside it.
 
@@ -131,7 +133,7 @@ def run_export_child(arguments, timeout_s):
         stderr = None
     finally:
         out = Path(arguments[2])
-        for partial in out.parent.glob(f".{out.stem}.{child.pid}.partial.onnx"):
+        for partial in out.parent.glob(f".{out.stem}.{child.pid}.*.onnx"):
             partial.unlink(missing_ok=True)
     if stderr is None:
         raise OnnxUnavailable(f"the ONNX {arguments[0]} took longer than {timeout_s:g} s")
