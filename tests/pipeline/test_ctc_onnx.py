@@ -2,6 +2,10 @@
 torch's logits, is cached by the model's files, and quantises to int8."""
 
 import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import onnx
@@ -203,3 +207,25 @@ def test_auto_runtime_on_cuda_is_torch_and_onnxruntime_refuses_bf16():
     assert choose_runtime("auto", cuda_available=True, backend="auto") == Runtime("cuda", "fp16", "torch")
     with pytest.raises(PrecisionError, match="ONNX Runtime runs fp32 or int8"):
         choose_runtime("bf16", cuda_available=False, backend="onnxruntime")
+
+
+def test_a_hub_model_gets_its_graph_in_its_snapshot_folder(tmp_path):
+    """A hub id, loaded offline from a Hugging Face cache laid out as the hub
+    client leaves it: the graph goes into the snapshot, keyed by its commit."""
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    repository = tmp_path / "hub" / "models--speechsite--tiny-hubert"
+    save_tiny_model(repository / "snapshots" / commit)
+    (repository / "refs").mkdir()
+    (repository / "refs" / "main").write_text(commit)
+    program = (
+        "from workers.pipeline import load_ctc_engine\n"
+        "engine = load_ctc_engine('speechsite/tiny-hubert', 'fp32', backend='onnxruntime')\n"
+        "print(engine.runtime.backend, engine.network.graph)\n"
+    )
+    environment = {**os.environ, "HF_HUB_CACHE": str(tmp_path / "hub"), "HF_HUB_OFFLINE": "1"}
+    result = subprocess.run([sys.executable, "-c", program], cwd=ctc_onnx.REPOSITORY_ROOT, env=environment,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    backend, graph = result.stdout.split()
+    assert backend == "onnxruntime"
+    assert Path(graph).parent == repository / "snapshots" / commit / "onnx"
