@@ -83,7 +83,9 @@ def test_onnx_logits_match_torch_fp32_on_a_padded_batch(model_dir, torch_model, 
 def test_the_graph_is_cached_beside_the_model_and_reused(model_dir, monkeypatch):
     graph = ensure_graph(str(model_dir), "fp32")
     assert graph.parent == model_dir / "onnx"
-    assert (model_dir / "onnx" / f"{graph.name}.data").stat().st_size > graph.stat().st_size  # weights beside it
+    initializers = onnx.load(str(graph), load_external_data=False).graph.initializer
+    external = [t for t in initializers if t.data_location == onnx.TensorProto.EXTERNAL]
+    assert external and (model_dir / "onnx" / f"{graph.name}.data").exists()  # the weights lie beside the graph
     written_ns = graph.stat().st_mtime_ns
 
     def no_export(*arguments):
@@ -190,8 +192,8 @@ def test_a_graph_onnxruntime_cannot_open_falls_back_to_torch_with_one_warning(tm
 @pytest.mark.parametrize(
     ("precision", "backend", "native_bf16", "expected"),
     [
-        ("auto", "auto", False, Runtime("cpu", "fp32", "onnxruntime")),  # measured faster on AVX2
-        ("fp32", "auto", False, Runtime("cpu", "fp32", "onnxruntime")),
+        ("auto", "auto", False, Runtime("cpu", "fp32", "torch")),  # ORT measured no faster on AVX2
+        ("fp32", "onnxruntime", False, Runtime("cpu", "fp32", "onnxruntime")),
         ("auto", "auto", True, Runtime("cpu", "bf16", "torch")),  # no bf16 graph
         ("int8", "auto", False, Runtime("cpu", "int8", "torch")),  # ORT int8 only when asked
         ("int8", "onnxruntime", False, Runtime("cpu", "int8", "onnxruntime")),

@@ -12,11 +12,12 @@ Device and precision are decided once, in `choose_runtime`:
 
 And which runtime computes the forward (`backend`, the STT_RUNTIME setting):
 torch, or ONNX Runtime on the graph exported from the same model (ctc_onnx.py),
-fp32 or int8. `auto` takes ONNX Runtime for CPU fp32, where bench/pipeline_bench.py
-measured it faster than torch at the same logits, and torch everywhere else: on
-CUDA (the onnxruntime wheel here has no CUDA provider; `pipeline_bench --cuda`
-measures torch fp16, bf16 and ORT's CUDA provider where a GPU is), for bf16 (no
-bf16 graph), and for int8 (ORT's int8 is an explicit choice beside torch's).
+fp32 or int8. `auto` is the runtime measured faster for the device, which today
+is torch everywhere: on the AVX2 development CPU, ONNX Runtime's fp32 forward took
+the same CPU seconds as torch's SDPA forward (also with ORT's fused attention) and
+peaked ~23% higher in RSS (bench/pipeline_bench.py, README); on CUDA the
+onnxruntime wheel here has no CUDA provider (`pipeline_bench --cuda` measures torch
+fp16, bf16 and ORT's CUDA provider where a GPU is); there is no bf16 graph.
 A model whose graph cannot be exported or opened runs on torch, with a warning.
 """
 
@@ -98,7 +99,7 @@ def choose_runtime(precision="auto", cuda_available=None, native_bf16=None, back
         # ONNX Runtime asked for by name: its exact precision, not torch's bf16.
         precision = "bf16" if native and backend != "onnxruntime" else "fp32"
     if backend == "auto":
-        backend = "onnxruntime" if precision == "fp32" else "torch"
+        backend = "torch"  # measured no slower anywhere we could measure (module docstring)
     if backend == "onnxruntime" and precision not in ("fp32", "int8"):
         raise PrecisionError(f"ONNX Runtime runs fp32 or int8, not {precision}; use the torch runtime for {precision}.")
     return Runtime("cpu", precision, backend)
