@@ -94,3 +94,16 @@ def test_readable_by_the_sites_settings_and_raw_on_request(speech, tiny_model, s
     pairs = list(zip(readable["text"].split(), raw["text"].split(), strict=True))
     # The same words, capitalised or with a mark after them.
     assert all(written.lower().startswith(heard) and len(written) - len(heard) <= 1 for written, heard in pairs)
+
+
+def test_stt_runtime_onnxruntime_transcribes_as_torch_does(speech, tiny_model, small_chunks, settings, tmp_path):
+    from workers import jobs
+
+    settings.STT_ONNX_CACHE_DIR = str(tmp_path / "onnx-cache")
+    settings.STT_RUNTIME = "torch"
+    on_torch = json.loads(transcribe(speech, "--format", "json", "--raw"))
+    settings.STT_RUNTIME = "onnxruntime"
+    assert jobs.load_engine().runtime.backend == "onnxruntime"
+    on_onnx = json.loads(transcribe(speech, "--format", "json", "--raw"))
+    assert on_onnx["segments"] == on_torch["segments"]  # texts, words and their times
+    assert any(segment["words"] for segment in on_torch["segments"])
