@@ -197,6 +197,13 @@ RQ_SHOW_ADMIN_LINK = True
 
 # How jobs run.
 STT_PRECISION = env("STT_PRECISION", "auto")  # auto | fp32 | bf16 | fp16 | int8
+# What runs a CTC model's forward: torch, onnxruntime (its graph exported once,
+# cached beside the model or in STT_ONNX_CACHE_DIR when that folder is read-only),
+# or auto (the one measured faster for the device: torch, so far; see the README).
+STT_RUNTIME = env("STT_RUNTIME", "auto")
+if STT_RUNTIME not in ("auto", "torch", "onnxruntime"):
+    raise ImproperlyConfigured(f"STT_RUNTIME must be auto, torch or onnxruntime, not {STT_RUNTIME!r}")
+STT_ONNX_CACHE_DIR = env("STT_ONNX_CACHE_DIR", str(DATA_DIR / "onnx"))
 # CPU threads for the model (empty: the cores the worker may use), and how much
 # memory one CPU batch of chunks may take.
 STT_THREADS = int(env("STT_THREADS", "0")) or None

@@ -104,7 +104,14 @@ def load_engine(model=None, precision=None):
     precision = precision or settings.STT_PRECISION
     if model.engine == "whisper":
         return pipeline.load_whisper_engine(model.source, precision, settings.STT_THREADS)
-    return pipeline.load_ctc_engine(model.source, precision, settings.STT_THREADS, settings.STT_CPU_BATCH_MB)
+    return pipeline.load_ctc_engine(
+        model.source,
+        precision,
+        settings.STT_THREADS,
+        settings.STT_CPU_BATCH_MB,
+        backend=settings.STT_RUNTIME,
+        onnx_cache_dir=settings.STT_ONNX_CACHE_DIR,
+    )
 
 
 def whisper_options(language):

@@ -106,3 +106,16 @@ def test_speakers_are_told_apart_when_asked(tiny_model, small_chunks, tmp_path):
     assert "Speaker" not in transcribe(path)
     with pytest.raises(CommandError, match="not a number of speakers"):
         transcribe(path, "--speakers", "several")
+
+
+def test_stt_runtime_onnxruntime_transcribes_as_torch_does(speech, tiny_model, small_chunks, settings, tmp_path):
+    from workers import jobs
+
+    settings.STT_ONNX_CACHE_DIR = str(tmp_path / "onnx-cache")
+    settings.STT_RUNTIME = "torch"
+    on_torch = json.loads(transcribe(speech, "--format", "json", "--raw"))
+    settings.STT_RUNTIME = "onnxruntime"
+    assert jobs.load_engine().runtime.backend == "onnxruntime"
+    on_onnx = json.loads(transcribe(speech, "--format", "json", "--raw"))
+    assert on_onnx["segments"] == on_torch["segments"]  # texts, words and their times
+    assert any(segment["words"] for segment in on_torch["segments"])

@@ -9,6 +9,16 @@ Device and precision are decided once, in `choose_runtime`:
   (avx512_bf16 or amx_bf16; on AVX2-only CPUs bf16 is ~20× slower than fp32),
   else fp32. int8 (dynamic quantisation of the Linear layers) is faster still on
   CPU, but its effect on accuracy is unmeasured, so it is only used when asked.
+
+And which runtime computes the forward (`backend`, the STT_RUNTIME setting):
+torch, or ONNX Runtime on the graph exported from the same model (ctc_onnx.py),
+fp32 or int8. `auto` is the runtime measured faster for the device, which today
+is torch everywhere: on the AVX2 development CPU, ONNX Runtime's fp32 forward took
+the same CPU seconds as torch's SDPA forward (also with ORT's fused attention) and
+peaked ~23% higher in RSS (bench/pipeline_bench.py, README); on CUDA the
+onnxruntime wheel here has no CUDA provider (`pipeline_bench --cuda` measures torch
+fp16, bf16 and ORT's CUDA provider where a GPU is); there is no bf16 graph.
+A model whose graph cannot be exported or opened runs on torch, with a warning.
 """
 
 import functools
@@ -27,10 +37,12 @@ from ..errors import ModelLoadError, PrecisionError, load_failure_reason
 from ..types import SAMPLE_RATE, DecodingOptions, StageNote
 from .ctc_beam import hotwords_of, load_language_model, make_decoder, written_back
 from .ctc_greedy import Vocabulary, decode_ids
+from .ctc_onnx import OnnxUnavailable, feature_frame_counts, load_onnx_network
 
 log = logging.getLogger(__name__)
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16", "int8")
+BACKENDS = ("auto", "torch", "onnxruntime")
 # Memory a batch may take, as a share of free GPU memory, or in bytes on CPU
 # (cpu_batch_mb): batching gains little on CPU, memory is dear.
 CUDA_MEMORY_SHARE = 0.6
@@ -50,6 +62,7 @@ def unspellable_note(words):
 class Runtime:
     device: str  # "cuda" or "cpu"
     precision: str  # "fp16", "bf16", "fp32" or "int8"
+    backend: str = "torch"  # or "onnxruntime"
 
     @property
     def element_bytes(self):
@@ -65,11 +78,15 @@ def cpu_has_native_bf16(cpuinfo_path="/proc/cpuinfo"):
     return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
-def choose_runtime(precision="auto", cuda_available=None, native_bf16=None) -> Runtime:
+def choose_runtime(precision="auto", cuda_available=None, native_bf16=None, backend="torch") -> Runtime:
+    """Device, precision and backend. On CUDA the backend is always torch (see
+    the module's docstring); load_ctc_engine warns when onnxruntime was asked."""
     import torch
 
     if precision not in PRECISIONS:
         raise PrecisionError(f"Unknown precision {precision!r}; use one of: {', '.join(PRECISIONS)}.")
+    if backend not in BACKENDS:
+        raise ValueError(f"Unknown runtime {backend!r}; use one of: {', '.join(BACKENDS)}")
     cuda = torch.cuda.is_available() if cuda_available is None else cuda_available
     if cuda:
         if precision == "int8":
@@ -79,8 +96,13 @@ def choose_runtime(precision="auto", cuda_available=None, native_bf16=None) -> R
         raise PrecisionError("Precision fp16 needs a GPU; on CPU use auto, fp32, bf16 or int8.")
     if precision == "auto":
         native = cpu_has_native_bf16() if native_bf16 is None else native_bf16
-        return Runtime("cpu", "bf16" if native else "fp32")
-    return Runtime("cpu", precision)
+        # ONNX Runtime asked for by name: its exact precision, not torch's bf16.
+        precision = "bf16" if native and backend != "onnxruntime" else "fp32"
+    if backend == "auto":
+        backend = "torch"  # measured no slower anywhere we could measure (module docstring)
+    if backend == "onnxruntime" and precision not in ("fp32", "int8"):
+        raise PrecisionError(f"ONNX Runtime runs fp32 or int8, not {precision}; use the torch runtime for {precision}.")
+    return Runtime("cpu", precision, backend)
 
 
 def cores_available():
@@ -89,13 +111,17 @@ def cores_available():
 
 
 class CtcEngine:
-    def __init__(self, model, processor, runtime: Runtime, cpu_batch_mb=CPU_BATCH_MB_DEFAULT):
+    """model: the torch model, or None when `network` (ctc_onnx.OnnxCtcNetwork)
+    computes the logits; config: the model's transformers config."""
+
+    def __init__(self, model, processor, runtime: Runtime, cpu_batch_mb=CPU_BATCH_MB_DEFAULT, network=None, config=None):
         self.model = model
+        self.network = network
         self.processor = processor
         self.runtime = runtime
         self.cpu_batch_bytes = cpu_batch_mb * 1024**2
         self.vocabulary = Vocabulary.from_tokenizer(processor.tokenizer)
-        config = model.config
+        self.config = config = config if config is not None else model.config
         self.seconds_per_frame = config.inputs_to_logits_ratio / SAMPLE_RATE
         # Group norm in the feature encoder normalises over the padded length, so
         # padding changes the result: such models (wav2vec2-base) run one at a time.
@@ -195,6 +221,8 @@ class CtcEngine:
         """Each chunk's CTC log-probabilities (frames x symbols, float32)."""
         import torch
 
+        if self.network is not None:
+            return self.forward_onnx(chunks)
         features = self.processor.feature_extractor(
             chunks,
             sampling_rate=SAMPLE_RATE,
@@ -212,11 +240,26 @@ class CtcEngine:
         autocast = torch.autocast("cpu", dtype=torch.bfloat16) if self.runtime.precision == "bf16" else nullcontext()
         with torch.inference_mode(), autocast:
             logits = self.model(input_values, **kwargs).logits
-            frame_counts = self.model._get_feat_extract_output_lengths(
-                torch.tensor([chunk.size for chunk in chunks])
-            ).tolist()
             log_probs = torch.log_softmax(logits.float(), dim=-1).cpu().numpy()
-        return [log_probs[row, : int(frames)] for row, frames in enumerate(frame_counts)]
+        return self.per_chunk(log_probs, chunks)
+
+    def forward_onnx(self, chunks):
+        import torch
+
+        # The graph always takes a mask: all ones where padding is not supported
+        # (those models run one chunk at a time, so nothing is padded).
+        features = self.processor.feature_extractor(
+            chunks, sampling_rate=SAMPLE_RATE, padding=True, return_attention_mask=True, return_tensors="np"
+        )
+        logits = self.network.logits(features["input_values"], features["attention_mask"])
+        # The same log-softmax as the torch path, so both decode identical numbers from identical logits.
+        log_probs = torch.log_softmax(torch.from_numpy(logits), dim=-1).numpy()
+        return self.per_chunk(log_probs, chunks)
+
+    def per_chunk(self, log_probs, chunks):
+        """Each chunk's own frames of a padded batch's log-probabilities."""
+        frame_counts = feature_frame_counts(self.config, [chunk.size for chunk in chunks])
+        return [log_probs[row, :frames] for row, frames in enumerate(frame_counts)]
 
     def segment(self, ids, sample_count, offset_s, decoder):
         words = decode_ids(ids, self.vocabulary, self.seconds_per_frame, offset_s)
@@ -249,15 +292,32 @@ def estimated_bytes_per_audio_second(config, element_bytes):
 
 
 @functools.cache
-def load_ctc_engine(model_name: str, precision="auto", threads=None, cpu_batch_mb=CPU_BATCH_MB_DEFAULT) -> CtcEngine:
+def load_ctc_engine(
+    model_name: str,
+    precision="auto",
+    threads=None,
+    cpu_batch_mb=CPU_BATCH_MB_DEFAULT,
+    backend="torch",
+    onnx_cache_dir=None,
+) -> CtcEngine:
     """The model and processor of `model_name` (a hub id or a local folder),
     loaded once per process and kept. threads: CPU threads for the model (None:
-    the cores this process may use). Raises ModelLoadError or PrecisionError."""
+    the cores this process may use). backend: torch, onnxruntime or auto (the
+    module's docstring says what auto picks); onnx_cache_dir: where ONNX graphs
+    go when the model's folder cannot be written. Raises ModelLoadError or
+    PrecisionError."""
     import torch
 
-    runtime = choose_runtime(precision)
+    runtime = choose_runtime(precision, backend=backend)
+    if backend == "onnxruntime" and runtime.device == "cuda":
+        log.warning("STT_RUNTIME onnxruntime: this onnxruntime has no CUDA provider; %s runs on torch", model_name)
     if runtime.device == "cpu":
         torch.set_num_threads(threads or cores_available())
+    if runtime.backend == "onnxruntime":
+        engine = load_onnx_engine(model_name, runtime, threads or cores_available(), cpu_batch_mb, onnx_cache_dir)
+        if engine is not None:
+            return engine
+        runtime = replace(runtime, backend="torch")
     model, processor = load_model_files(model_name)
     model.eval()
     if runtime.device == "cuda":
@@ -272,11 +332,37 @@ def load_ctc_engine(model_name: str, precision="auto", threads=None, cpu_batch_m
     return CtcEngine(model, processor, runtime, cpu_batch_mb)
 
 
-def load_model_files(model_name):
-    from transformers import AutoModelForCTC, Wav2Vec2Processor
+def load_onnx_engine(model_name, runtime, threads, cpu_batch_mb, cache_dir):
+    """The engine on ONNX Runtime, the torch model never loaded in this
+    process; None (and one warning in the worker's log) when the graph cannot
+    be made or opened, so that the caller loads the torch model instead."""
+    from transformers import AutoConfig
+
+    processor = load_processor(model_name)
+    try:
+        network = load_onnx_network(model_name, runtime.precision, threads, cache_dir)
+    except OnnxUnavailable as exc:
+        log.warning("speech model %s: ONNX Runtime unavailable, running on torch instead: %s", model_name, exc)
+        return None
+    config = AutoConfig.from_pretrained(model_name)
+    log.info("speech model %s on cpu in %s with ONNX Runtime (%s)", model_name, runtime.precision, network.graph)
+    return CtcEngine(None, processor, runtime, cpu_batch_mb, network=network, config=config)
+
+
+def load_processor(model_name):
+    from transformers import Wav2Vec2Processor
 
     try:
-        processor = Wav2Vec2Processor.from_pretrained(model_name)
+        return Wav2Vec2Processor.from_pretrained(model_name)
+    except Exception as exc:  # hub, file system and format errors all mean the same to an operator
+        raise ModelLoadError(model_name, load_failure_reason(model_name, exc)) from exc
+
+
+def load_model_files(model_name):
+    from transformers import AutoModelForCTC
+
+    processor = load_processor(model_name)
+    try:
         try:
             model = AutoModelForCTC.from_pretrained(model_name, attn_implementation="sdpa")
         except (ValueError, ImportError):
