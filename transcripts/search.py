@@ -27,6 +27,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from django.db import connection
+from django.utils.safestring import mark_safe
 
 # Words longer than this are dropped: PostgreSQL refuses to index words over
 # 2 KB, and nobody searches for a 64-letter word.
@@ -101,13 +102,16 @@ class Query:
         return bool(self.include)
 
 
+_CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f]")
 _CHUNK_RE = re.compile(r'(-?)"([^"]*)"?|(-?)(\S+)')
 
 
 def parse_query(text):
     """A Query from what a person typed; anything unparseable is just words."""
+    # Control characters (a NUL above all: PostgreSQL refuses it in text) are spaces.
+    text = _CONTROL_RE.sub(" ", text or "")
     include, exclude = [], []
-    for match in _CHUNK_RE.finditer(text or ""):
+    for match in _CHUNK_RE.finditer(text):
         quoted = match.group(2) is not None
         negated = bool(match.group(1) if quoted else match.group(3))
         chunk = match.group(2) if quoted else match.group(4)
@@ -118,7 +122,7 @@ def parse_query(text):
         term = Term(tokens, prefix=prefix)
         if len(include) + len(exclude) < MAX_TERMS and term not in include + exclude:
             (exclude if negated else include).append(term)
-    return Query(tuple(include), tuple(exclude), " ".join((text or "").split()))
+    return Query(tuple(include), tuple(exclude), " ".join(text.split()))
 
 
 # ---- the query each database gets (tokens only: letters, digits and marks) ----
@@ -208,17 +212,34 @@ class Hit:
         return f"{self.transcription.get_absolute_url()}#t={self.segment.start_s:.2f}"
 
 
+def _found(tokens, term):
+    size = len(term.tokens)
+    return [
+        first
+        for first in range(len(tokens) - size + 1)
+        if all(term.matches(tokens[first + k], k) for k in range(size))
+    ]
+
+
+def matches(text, query):
+    """Whether `text` matches: the meaning both databases' indexes implement,
+    spelled out in Python (the tests hold each database to it)."""
+    tokens = search_text_of(text).split()
+    return bool(query) and all(_found(tokens, term) for term in query.include) and not any(
+        _found(tokens, term) for term in query.exclude
+    )
+
+
 def marked_spans(text, query):
     """(start, end) of the words of `text` that the query's terms match, a
     phrase only where all its words stand in a row."""
     found = [(start, end, tokens) for start, end, tokens in words(text)]
     flat = [(index, token) for index, (_s, _e, tokens) in enumerate(found) for token in tokens]
+    tokens = [token for _index, token in flat]
     marked = set()
     for term in query.include:
-        size = len(term.tokens)
-        for first in range(len(flat) - size + 1):
-            if all(term.matches(flat[first + k][1], k) for k in range(size)):
-                marked.update(flat[first + k][0] for k in range(size))
+        for first in _found(tokens, term):
+            marked.update(flat[first + k][0] for k in range(len(term.tokens)))
     return [(found[i][0], found[i][1]) for i in sorted(marked)]
 
 
@@ -243,7 +264,8 @@ def snippet(text, query, width=SNIPPET_CHARS):
         pieces.append(f"<mark>{html.escape(text[start:stop])}</mark>")
         at = stop
     pieces.append(html.escape(text[at:end]))
-    return ("… " if begin else "") + "".join(pieces) + (" …" if end < len(text) else "")
+    # Safe: every piece of the text went through html.escape above.
+    return mark_safe(("… " if begin else "") + "".join(pieces) + (" …" if end < len(text) else ""))
 
 
 def find(owner, query, limit, offset=0):

@@ -1,0 +1,73 @@
+"""The database side of search: the index over `Segment.search_text`.
+
+SQLite: an FTS5 table with the segments table as its external content, kept in
+step by triggers, so every INSERT, UPDATE and DELETE of a segment (bulk ones and
+cascades included) updates it in the same transaction. The tokenizer only cuts
+at spaces in practice: `search_text` is already cut and folded by
+transcripts/search.py, and `categories` keeps combining marks inside words as
+Python's tokenizer does.
+
+PostgreSQL: a stored generated tsvector column (`simple` configuration: no
+stemming, no stop words, see transcripts/search.py) with a GIN index. The
+database computes it on every write of `search_text`.
+
+Django does not know about either (they are not model fields): `install` runs
+from migration 0009 and again after every `migrate` (apps.py), because SQLite
+drops a table's triggers when Django rebuilds the table to alter a column.
+"""
+
+FTS_TABLE = "transcripts_segment_fts"
+SQLITE_TRIGGERS = {
+    "transcripts_segment_fts_insert": f"""
+        CREATE TRIGGER IF NOT EXISTS transcripts_segment_fts_insert AFTER INSERT ON transcripts_segment BEGIN
+            INSERT INTO {FTS_TABLE}(rowid, search_text) VALUES (new.id, new.search_text);
+        END""",
+    "transcripts_segment_fts_delete": f"""
+        CREATE TRIGGER IF NOT EXISTS transcripts_segment_fts_delete AFTER DELETE ON transcripts_segment BEGIN
+            INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, search_text) VALUES ('delete', old.id, old.search_text);
+        END""",
+    "transcripts_segment_fts_update": f"""
+        CREATE TRIGGER IF NOT EXISTS transcripts_segment_fts_update AFTER UPDATE ON transcripts_segment
+        WHEN old.search_text IS NOT new.search_text OR old.id IS NOT new.id BEGIN
+            INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, search_text) VALUES ('delete', old.id, old.search_text);
+            INSERT INTO {FTS_TABLE}(rowid, search_text) VALUES (new.id, new.search_text);
+        END""",
+}
+SQLITE_TABLE = f"""
+    CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5(
+        search_text, content='transcripts_segment', content_rowid='id',
+        tokenize="unicode61 remove_diacritics 0 categories 'L* N* Co M*'"
+    )"""
+POSTGRES_COLUMN = """
+    ALTER TABLE transcripts_segment ADD COLUMN IF NOT EXISTS search_vector tsvector
+    GENERATED ALWAYS AS (to_tsvector('simple'::regconfig, search_text)) STORED"""
+POSTGRES_INDEX = "CREATE INDEX IF NOT EXISTS transcripts_segment_search ON transcripts_segment USING GIN (search_vector)"
+
+
+def install(connection):
+    """Create the index where it is missing; on SQLite, rebuild it from the
+    segments when a trigger had to be (re)created, since writes made without
+    the trigger are missing from it."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(POSTGRES_COLUMN)
+            cursor.execute(POSTGRES_INDEX)
+        elif connection.vendor == "sqlite":
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+            present = {row[0] for row in cursor.fetchall()}
+            cursor.execute(SQLITE_TABLE)
+            if not set(SQLITE_TRIGGERS) <= present:
+                for create in SQLITE_TRIGGERS.values():
+                    cursor.execute(create)
+                cursor.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')")
+
+
+def uninstall(connection):
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("DROP INDEX IF EXISTS transcripts_segment_search")
+            cursor.execute("ALTER TABLE transcripts_segment DROP COLUMN IF EXISTS search_vector")
+        elif connection.vendor == "sqlite":
+            for name in SQLITE_TRIGGERS:
+                cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
+            cursor.execute(f"DROP TABLE IF EXISTS {FTS_TABLE}")
