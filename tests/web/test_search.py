@@ -260,3 +260,24 @@ def stored_words(pk):
                 [pk],
             )
         return [row[0] for row in cursor.fetchall()]
+
+
+def test_a_dropped_trigger_is_restored_and_the_index_rebuilt_after_migrate(owner):
+    """SQLite drops a table's triggers when Django rebuilds the table for a later
+    migration; `migrate` puts them back (apps.py) and rebuilds what they missed."""
+    from django.core.management import call_command
+
+    transcription = make_transcription(owner, texts=["before"])
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TRIGGER transcripts_segment_fts_update")
+            cursor.execute("DROP TRIGGER transcripts_segment_fts_insert")
+        Segment.objects.filter(transcription=transcription).update(text="missed while the trigger was gone")
+        add_segments(make_transcription(owner, texts=[]), ["also missed"])
+        assert found_texts(owner, "missed") == []  # the attack: the index went stale
+    else:
+        Segment.objects.filter(transcription=transcription).update(text="missed while the trigger was gone")
+        add_segments(make_transcription(owner, texts=[]), ["also missed"])
+    call_command("migrate", verbosity=0)
+    assert sorted(found_texts(owner, "missed")) == ["also missed", "missed while the trigger was gone"]
+    assert found_texts(owner, "before") == []
