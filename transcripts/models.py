@@ -26,7 +26,8 @@ from timedtext import Segment as TimedSegment
 from timedtext import Transcript, Word
 from timedtext.languages import display_name
 from timedtext.words import words_for_text
-from transcripts.search import parse_query, search_text_of, transcriptions_sql
+from transcripts.search_index import transcriptions_sql
+from transcripts.search_words import parse_query, search_text_of
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +101,7 @@ class TranscriptionQuerySet(models.QuerySet):
 
     def search(self, text):
         """Transcriptions whose title holds the words as typed, or with a
-        segment that matches them (transcripts/search.py: the full-text index)."""
+        segment that matches them (transcripts/search_index.py: the full-text index)."""
         query = parse_query(text)
         if not query:
             return self if not query.text else self.filter(self._by_name(query.text))
@@ -344,7 +345,7 @@ class Transcription(models.Model):
 
 class SegmentQuerySet(models.QuerySet):
     """Every write of a segment's text writes its search words too
-    (transcripts/search.py), whichever code writes it: the database's search
+    (transcripts/search_words.py), whichever code writes it: the database's search
     index follows the `search_text` column (migration 0009)."""
 
     def bulk_create(self, objs, *args, **kwargs):
@@ -391,7 +392,7 @@ class Segment(models.Model):
     heard_words = models.JSONField(default=list, blank=True)
     # Speaker.index of who said it; null where speakers were not told apart.
     speaker = models.PositiveSmallIntegerField(null=True, blank=True)
-    # The words of `text` as the search index holds them (transcripts/search.py),
+    # The words of `text` as the search index holds them (transcripts/search_words.py),
     # written with every write of `text` (SegmentQuerySet, save).
     search_text = models.TextField(blank=True, default="", editable=False)
 

@@ -4,17 +4,24 @@ SQLite: an FTS5 table with the segments table as its external content, kept in
 step by triggers, so every INSERT, UPDATE and DELETE of a segment (bulk ones and
 cascades included) updates it in the same transaction. The tokenizer only cuts
 at spaces in practice: `search_text` is already cut and folded by
-transcripts/search.py, and `categories` keeps combining marks inside words as
+transcripts/search_words.py, and `categories` keeps combining marks inside words as
 Python's tokenizer does.
 
 PostgreSQL: a stored generated tsvector column (`simple` configuration: no
-stemming, no stop words, see transcripts/search.py) with a GIN index. The
+stemming, no stop words, see transcripts/search_words.py) with a GIN index. The
 database computes it on every write of `search_text`.
 
 Django does not know about either (they are not model fields): `install` runs
 from migration 0009 and again after every `migrate` (apps.py), because SQLite
 drops a table's triggers when Django rebuilds the table to alter a column.
+
+The queries below get only what search_words.py built from its own tokens,
+always as bound parameters.
 """
+
+from django.db import connection
+
+from transcripts.search_words import fts5_query, tsquery
 
 FTS_TABLE = "transcripts_segment_fts"
 SQLITE_TRIGGERS = {
@@ -71,3 +78,50 @@ def uninstall(connection):
             for name in SQLITE_TRIGGERS:
                 cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
             cursor.execute(f"DROP TABLE IF EXISTS {FTS_TABLE}")
+
+
+# ---- queries ----
+
+SQLITE_HITS = """
+    SELECT s.id FROM transcripts_segment_fts f
+    JOIN transcripts_segment s ON s.id = f.rowid
+    JOIN transcripts_transcription t ON t.id = s.transcription_id
+    WHERE transcripts_segment_fts MATCH %s AND t.owner_id = %s
+    ORDER BY f.rank, s.id LIMIT %s OFFSET %s
+"""
+POSTGRES_HITS = """
+    SELECT s.id FROM transcripts_segment s
+    JOIN transcripts_transcription t ON t.id = s.transcription_id
+    WHERE s.search_vector @@ to_tsquery('simple', %s) AND t.owner_id = %s
+    ORDER BY ts_rank(s.search_vector, to_tsquery('simple', %s)) DESC, s.id LIMIT %s OFFSET %s
+"""
+SQLITE_TRANSCRIPTIONS = """
+    SELECT s.transcription_id FROM transcripts_segment_fts f
+    JOIN transcripts_segment s ON s.id = f.rowid
+    WHERE transcripts_segment_fts MATCH %s
+"""
+POSTGRES_TRANSCRIPTIONS = """
+    SELECT s.transcription_id FROM transcripts_segment s WHERE s.search_vector @@ to_tsquery('simple', %s)
+"""
+
+
+def matching_segment_ids(owner_id, query, limit, offset=0):
+    """Ids of the owner's segments that match, best first."""
+    if not query:
+        return []
+    if connection.vendor == "postgresql":
+        text = tsquery(query)
+        sql, params = POSTGRES_HITS, [text, owner_id, text, limit, offset]
+    else:
+        sql, params = SQLITE_HITS, [fts5_query(query), owner_id, limit, offset]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]
+
+
+def transcriptions_sql(query):
+    """(sql, params) selecting the transcription ids with a matching segment,
+    to be used as a subquery (the caller scopes it to an owner)."""
+    if connection.vendor == "postgresql":
+        return POSTGRES_TRANSCRIPTIONS, [tsquery(query)]
+    return SQLITE_TRANSCRIPTIONS, [fts5_query(query)]

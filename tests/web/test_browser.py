@@ -220,7 +220,8 @@ def test_sign_up_upload_follow_correct_download_and_stay_private(site_server, ti
 
             # Search finds the corrected word.
             page.goto(f"{base_url}/?q=zebra")
-            expect(page.locator("table.history")).to_contain_text("Browser talk")
+            expect(page.locator(".hits")).to_contain_text("Browser talk")
+            expect(page.locator(".hits mark")).to_have_text("zebra")
             page.goto(f"{base_url}/")
             browser.screenshot(page, "history-desktop")
 

@@ -1,4 +1,4 @@
-"""Search over a person's transcripts (transcripts/search.py, search_index.py):
+"""Search over a person's transcripts (transcripts/search.py, search_words.py, search_index.py):
 the same results on SQLite and PostgreSQL, an index that follows every write,
 safe snippets and queries."""
 

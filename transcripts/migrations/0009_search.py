@@ -1,4 +1,4 @@
-"""Search with an index (transcripts/search.py, transcripts/search_index.py), and
+"""Search with an index (transcripts/search_words.py, search_index.py), and
 the history's order read off one index."""
 
 from django.db import migrations, models
@@ -7,7 +7,7 @@ BATCH = 2000
 
 
 def fill_search_text(apps, schema_editor):
-    from transcripts.search import search_text_of
+    from transcripts.search_words import search_text_of
 
     Segment = apps.get_model("transcripts", "Segment")
     batch = []
