@@ -48,7 +48,13 @@ SQLITE_TABLE = f"""
 POSTGRES_COLUMN = """
     ALTER TABLE transcripts_segment ADD COLUMN IF NOT EXISTS search_vector tsvector
     GENERATED ALWAYS AS (to_tsvector('simple'::regconfig, search_text)) STORED"""
-POSTGRES_INDEX = "CREATE INDEX IF NOT EXISTS transcripts_segment_search ON transcripts_segment USING GIN (search_vector)"
+# fastupdate off: new segments go into the index at once instead of a pending
+# list that every search reads through until (auto)vacuum merges it: a job's
+# few hundred segments cost a little more to save, every search stays as fast.
+POSTGRES_INDEX = (
+    "CREATE INDEX IF NOT EXISTS transcripts_segment_search ON transcripts_segment "
+    "USING GIN (search_vector) WITH (fastupdate = off)"
+)
 
 
 def install(connection):
@@ -82,18 +88,30 @@ def uninstall(connection):
 
 # ---- queries ----
 
+# Hits are ranked among the owner's most recent matching segments, this many:
+# ranking costs a few microseconds a segment, and a word found in a quarter of
+# 100,000 segments would otherwise be ranked 25,000 times for one page. Both
+# databases take the same newest segments, so their results stay the same set.
+RANKED_MATCHES = 1000
+
 SQLITE_HITS = """
-    SELECT s.id FROM transcripts_segment_fts f
-    JOIN transcripts_segment s ON s.id = f.rowid
-    JOIN transcripts_transcription t ON t.id = s.transcription_id
-    WHERE transcripts_segment_fts MATCH %s AND t.owner_id = %s
-    ORDER BY f.rank, s.id LIMIT %s OFFSET %s
+    SELECT c.id FROM (
+        SELECT f.rowid AS id, f.rank AS score FROM transcripts_segment_fts f
+        JOIN transcripts_segment s ON s.id = f.rowid
+        JOIN transcripts_transcription t ON t.id = s.transcription_id
+        WHERE transcripts_segment_fts MATCH %s AND t.owner_id = %s
+        ORDER BY f.rowid DESC LIMIT %s
+    ) c
+    ORDER BY c.score, c.id LIMIT %s OFFSET %s
 """
 POSTGRES_HITS = """
-    SELECT s.id FROM transcripts_segment s
-    JOIN transcripts_transcription t ON t.id = s.transcription_id
-    WHERE s.search_vector @@ to_tsquery('simple', %s) AND t.owner_id = %s
-    ORDER BY ts_rank(s.search_vector, to_tsquery('simple', %s)) DESC, s.id LIMIT %s OFFSET %s
+    SELECT c.id FROM (
+        SELECT s.id, s.search_vector FROM transcripts_segment s
+        JOIN transcripts_transcription t ON t.id = s.transcription_id
+        WHERE s.search_vector @@ to_tsquery('simple', %s) AND t.owner_id = %s
+        ORDER BY s.id DESC LIMIT %s
+    ) c
+    ORDER BY ts_rank(c.search_vector, to_tsquery('simple', %s)) DESC, c.id LIMIT %s OFFSET %s
 """
 SQLITE_TRANSCRIPTIONS = """
     SELECT s.transcription_id FROM transcripts_segment_fts f
@@ -106,14 +124,15 @@ POSTGRES_TRANSCRIPTIONS = """
 
 
 def matching_segment_ids(owner_id, query, limit, offset=0):
-    """Ids of the owner's segments that match, best first."""
+    """Ids of the owner's segments that match, best first (among the
+    RANKED_MATCHES most recent)."""
     if not query:
         return []
     if connection.vendor == "postgresql":
         text = tsquery(query)
-        sql, params = POSTGRES_HITS, [text, owner_id, text, limit, offset]
+        sql, params = POSTGRES_HITS, [text, owner_id, RANKED_MATCHES, text, limit, offset]
     else:
-        sql, params = SQLITE_HITS, [fts5_query(query), owner_id, limit, offset]
+        sql, params = SQLITE_HITS, [fts5_query(query), owner_id, RANKED_MATCHES, limit, offset]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [row[0] for row in cursor.fetchall()]

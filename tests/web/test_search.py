@@ -281,3 +281,16 @@ def test_a_dropped_trigger_is_restored_and_the_index_rebuilt_after_migrate(owner
     call_command("migrate", verbosity=0)
     assert sorted(found_texts(owner, "missed")) == ["also missed", "missed while the trigger was gone"]
     assert found_texts(owner, "before") == []
+
+
+def test_ranking_looks_at_the_most_recent_matches_only_the_same_on_both_databases(owner, monkeypatch):
+    """A very common word is ranked among the newest RANKED_MATCHES segments
+    that have it (search_index.py): the same segments on every database."""
+    from transcripts import search_index
+
+    monkeypatch.setattr(search_index, "RANKED_MATCHES", 5)
+    make_transcription(owner, texts=[f"common word {number}" + " common" * (number % 3) for number in range(12)])
+    ids = search_index.matching_segment_ids(owner.pk, search.parse_query("common"), limit=50)
+    newest = list(Segment.objects.order_by("-pk").values_list("pk", flat=True)[:5])
+    assert sorted(ids) == sorted(newest)
+    assert search_index.matching_segment_ids(owner.pk, search.parse_query("common"), limit=2, offset=4) == ids[4:]

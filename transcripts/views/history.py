@@ -8,12 +8,12 @@ from django.views.decorators.http import require_GET
 
 from transcripts import search
 from transcripts.models import Transcription
+from transcripts.search_index import RANKED_MATCHES
 
 HISTORY_PAGE_SIZE = 25
 SEARCH_PAGE_SIZE = 25
-# Pages of search results beyond this are not offered: ranked results that
-# deep are noise, and every page skips all the ones before it.
-SEARCH_MAX_PAGES = 40
+# Only the RANKED_MATCHES most recent matching segments are ranked: the pages end there.
+SEARCH_MAX_PAGES = RANKED_MATCHES // SEARCH_PAGE_SIZE
 TITLE_HITS = 10
 
 
