@@ -346,7 +346,13 @@ class Transcription(models.Model):
 class SegmentQuerySet(models.QuerySet):
     """Every write of a segment's text writes its search words too
     (transcripts/search_words.py), whichever code writes it: the database's search
-    index follows the `search_text` column (migration 0009)."""
+    index follows the `search_text` column (migration 0009).
+
+    Speaker names find transcripts today (TranscriptionQuerySet._by_name). For
+    segments to be found by who said them, a speaker's name belongs in
+    `search_text` too: compute it here and in Segment.save from the name as well,
+    and rewrite the segments' `search_text` when a speaker is renamed; the index
+    and every query then follow without other changes."""
 
     def bulk_create(self, objs, *args, **kwargs):
         objs = list(objs)
