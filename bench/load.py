@@ -1,7 +1,7 @@
 """Load benchmark of the pages that grow with a user's data, against gunicorn.
 
     .venv/bin/python -m bench.load [--db sqlite|postgres|both] [--seconds 20] [--users 50] [--think 1]
-                                   [--saturate-users 8]
+                                   [--saturate-users 8] [--pages history,search,...]
 
 Builds a fresh database with a user who has 10,000 transcripts: one with 2,000
 segments, and 1,000 of them with 100 segments each (100,000 segments, about
@@ -229,7 +229,7 @@ def check_status(url, cookie):
             raise SystemExit(f"{url} answered {response.status}; the benchmark would measure an error page")
 
 
-def bench_database(kind, seconds, users, think_s, saturate_users):
+def bench_database(kind, seconds, users, think_s, saturate_users, pages=SCENARIOS):
     with tempfile.TemporaryDirectory(prefix="speechsite-load-") as folder:
         folder = Path(folder)
         environment = server_environment(database_url(kind, folder), folder)
@@ -238,7 +238,7 @@ def bench_database(kind, seconds, users, think_s, saturate_users):
         server = start_gunicorn(environment, port)
         try:
             results = {}
-            for scenario in SCENARIOS:
+            for scenario in pages:
                 paths = targets[scenario] if isinstance(targets[scenario], list) else [targets[scenario]]
                 urls = [f"http://127.0.0.1:{port}{path}" for path in paths]
                 for url in urls:
@@ -262,12 +262,16 @@ def main():
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--think", type=float, default=1.0, help="seconds each user waits between requests")
     parser.add_argument("--saturate-users", type=int, default=8, help="clients that never pause, for requests/s")
+    parser.add_argument("--pages", default=",".join(SCENARIOS), help=f"comma-separated, of: {', '.join(SCENARIOS)}")
     options = parser.parse_args()
 
     kinds = ["sqlite", "postgres"] if options.db == "both" else [options.db]
     summary = {}
     for kind in kinds:
-        results = bench_database(kind, options.seconds, options.users, options.think, options.saturate_users)
+        pages = [page for page in options.pages.split(",") if page]
+        if unknown := set(pages) - set(SCENARIOS):
+            parser.error(f"unknown pages: {', '.join(sorted(unknown))}")
+        results = bench_database(kind, options.seconds, options.users, options.think, options.saturate_users, pages)
         for scenario, figures in results.items():
             summary[f"{kind}:{scenario}"] = figures
             print(f"{kind:9} {scenario:14} saturated {figures['saturated_rps']:7.1f} req/s | "

@@ -59,3 +59,5 @@ def test_history_rows_show_what_the_template_showed(signed_in, owner):
     assert '<span class="status status-done">Done</span>' in page
     assert 'data-label="Length">0:01<' in page and "File" in page
     assert "now" in page  # naturaltime: "now" or "N seconds ago"
+    created = done.created_at
+    assert f'title="{created:%Y-%m-%d %H:%M} UTC"' in page and f'datetime="{created.isoformat()}"' in page
