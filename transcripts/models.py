@@ -108,6 +108,10 @@ class TranscriptionQuerySet(models.QuerySet):
         sql, params = transcriptions_sql(query)
         return self.filter(self._by_name(query.text) | Q(pk__in=RawSQL(sql, params)))
 
+    def named(self, text):
+        """Transcriptions whose title or one of whose speakers' names holds `text`."""
+        return self.filter(self._by_name(text))
+
     @staticmethod
     def _by_name(text):
         # Titles and speaker names as typed (a scan of the person's own rows).

@@ -38,7 +38,7 @@ def search_results(request, text):
     if number == 1 and query.text:
         titles = list(
             Transcription.objects.owned_by(request.user)
-            .filter(title__icontains=query.text)
+            .named(query.text)
             .only("id", "title", "created_at")
             .order_by("-created_at", "-pk")[:TITLE_HITS]
         )
