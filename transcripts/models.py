@@ -16,6 +16,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import models, transaction
 from django.db.models import Q
+from django.db.models.expressions import RawSQL
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 from django.urls import reverse
@@ -25,6 +26,8 @@ from timedtext import Segment as TimedSegment
 from timedtext import Transcript, Word
 from timedtext.languages import display_name
 from timedtext.words import words_for_text
+from transcripts.search_index import transcriptions_sql
+from transcripts.search_words import parse_query, search_text_of
 
 log = logging.getLogger(__name__)
 
@@ -87,18 +90,41 @@ class TranscriptionQuerySet(models.QuerySet):
         return self.filter(owner=user)
 
     def for_history(self, user):
-        return self.owned_by(user).select_related("media").order_by("-created_at", "-pk")
+        # Only what a row of the page shows: the job's options, errors and
+        # notes stay in the database.
+        return (
+            self.owned_by(user)
+            .select_related("media")
+            .only(*HISTORY_COLUMNS)
+            .order_by("-created_at", "-pk")
+        )
 
-    def search(self, query):
-        query = query.strip()
+    def search(self, text):
+        """Transcriptions whose title holds the words as typed, or with a
+        segment that matches them (transcripts/search_index.py: the full-text index)."""
+        query = parse_query(text)
         if not query:
-            return self
-        return self.filter(
-            Q(title__icontains=query) | Q(segments__text__icontains=query) | Q(speakers__name__icontains=query)
-        ).distinct()
+            return self if not query.text else self.filter(self._by_name(query.text))
+        sql, params = transcriptions_sql(query)
+        return self.filter(self._by_name(query.text) | Q(pk__in=RawSQL(sql, params)))
+
+    def named(self, text):
+        """Transcriptions whose title or one of whose speakers' names holds `text`."""
+        return self.filter(self._by_name(text))
+
+    @staticmethod
+    def _by_name(text):
+        # Titles and speaker names as typed (a scan of the person's own rows).
+        return Q(title__icontains=text) | Q(pk__in=Speaker.objects.filter(name__icontains=text).values("transcription_id"))
 
     def unfinished(self):
         return self.filter(status__in=Transcription.UNFINISHED)
+
+
+HISTORY_COLUMNS = (
+    "id", "title", "status", "created_at", "duration_s", "owner_id", "media_id",
+    "media__id", "media__source", "media__duration_s",
+)
 
 
 class SpeakersMode(models.TextChoices):
@@ -218,7 +244,8 @@ class Transcription(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["owner", "-created_at"])]
+        # The history's order, ties included, read straight off the index.
+        indexes = [models.Index(fields=["owner", "-created_at", "-id"], name="transcription_history")]
 
     def __str__(self):
         return self.title
@@ -320,6 +347,42 @@ class Transcription(models.Model):
         return bool(updated)
 
 
+class SegmentQuerySet(models.QuerySet):
+    """Every write of a segment's text writes its search words too
+    (transcripts/search_words.py), whichever code writes it: the database's search
+    index follows the `search_text` column (migration 0009).
+
+    Speaker names find transcripts today (TranscriptionQuerySet._by_name). For
+    segments to be found by who said them, a speaker's name belongs in
+    `search_text` too: compute it here and in Segment.save from the name as well,
+    and rewrite the segments' `search_text` when a speaker is renamed; the index
+    and every query then follow without other changes."""
+
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        for obj in objs:
+            obj.search_text = search_text_of(obj.text)
+        fields = kwargs.get("update_fields")
+        if fields and "text" in fields and "search_text" not in fields:
+            kwargs["update_fields"] = [*fields, "search_text"]
+        return super().bulk_create(objs, *args, **kwargs)
+
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        objs = list(objs)
+        if "text" in fields:
+            for obj in objs:
+                obj.search_text = search_text_of(obj.text)
+            fields = [*fields, "search_text"]
+        return super().bulk_update(objs, fields, *args, **kwargs)
+
+    def update(self, **kwargs):
+        if "text" in kwargs and "search_text" not in kwargs:  # bulk_update passes both
+            if not isinstance(kwargs["text"], str):
+                raise TypeError("Segment text must be updated with a string, so that its search words follow it.")
+            kwargs["search_text"] = search_text_of(kwargs["text"])
+        return super().update(**kwargs)
+
+
 class Segment(models.Model):
     """A timed piece of a transcript. `text` is what the owner sees; `original_text`
     is the readable text the pipeline made (punctuated, numbers as digits), kept so
@@ -339,6 +402,11 @@ class Segment(models.Model):
     heard_words = models.JSONField(default=list, blank=True)
     # Speaker.index of who said it; null where speakers were not told apart.
     speaker = models.PositiveSmallIntegerField(null=True, blank=True)
+    # The words of `text` as the search index holds them (transcripts/search_words.py),
+    # written with every write of `text` (SegmentQuerySet, save).
+    search_text = models.TextField(blank=True, default="", editable=False)
+
+    objects = SegmentQuerySet.as_manager()
 
     class Meta:
         ordering = ["transcription", "index"]
@@ -352,6 +420,13 @@ class Segment(models.Model):
     @property
     def is_edited(self):
         return self.text != self.original_text
+
+    def save(self, *args, **kwargs):
+        self.search_text = search_text_of(self.text)
+        fields = kwargs.get("update_fields")
+        if fields is not None and "text" in fields and "search_text" not in fields:
+            kwargs["update_fields"] = [*fields, "search_text"]
+        super().save(*args, **kwargs)
 
     @property
     def heard_text(self):

@@ -231,6 +231,20 @@
       }
     });
 
+    // A link to a moment (a search hit: /t/12/#t=83.40, as in media fragments):
+    // show its segment and play from there.
+    function seekToFragment() {
+      const match = /^#t=(\d+(?:\.\d+)?)$/.exec(window.location.hash);
+      if (!match) return;
+      const seconds = parseFloat(match[1]);
+      const segment = segmentAt(seconds);
+      if (segment) segment.scrollIntoView({ block: "center" });
+      seek(seconds);
+    }
+    if (player.readyState >= 1) seekToFragment();
+    else player.addEventListener("loadedmetadata", seekToFragment, { once: true });
+    window.addEventListener("hashchange", seekToFragment);
+
     document.addEventListener("keydown", (event) => {
       if (event.ctrlKey || event.metaKey || event.altKey) return;
       // Keys typed into a field, or pressing a focused button, link or control,

@@ -220,7 +220,8 @@ def test_sign_up_upload_follow_correct_download_and_stay_private(site_server, ti
 
             # Search finds the corrected word.
             page.goto(f"{base_url}/?q=zebra")
-            expect(page.locator("table.history")).to_contain_text("Browser talk")
+            expect(page.locator(".hits")).to_contain_text("Browser talk")
+            expect(page.locator(".hits mark")).to_have_text("zebra")
             page.goto(f"{base_url}/")
             browser.screenshot(page, "history-desktop")
 
@@ -301,3 +302,39 @@ def test_job_page_keyboard_edit_refusals_and_a_job_deleted_elsewhere(site_server
 
     assert not Transcription.objects.filter(pk=running.pk).exists()
     assert Segment.objects.get(transcription=done, index=0).text == "first words"
+
+
+def test_a_search_hit_opens_its_transcript_playing_from_the_words(site_server, owner, password):
+    from tests.support.web_factory import add_segments, make_media, wav_bytes
+
+    media = make_media(owner, content=wav_bytes(duration_s=40.0))
+    transcription = Transcription.objects.create(
+        owner=owner, media=media, title="Fruit talk", status=Transcription.Status.DONE, model_name="tiny", duration_s=40.0
+    )
+    texts = [f"segment number {number} about apples" for number in range(12)]
+    texts[7] = "here the <b>pineapple</b> arrives"
+    add_segments(transcription, texts, segment_s=3.0)
+    start_s = Segment.objects.get(transcription=transcription, index=7).start_s
+    base_url = site_server.url
+    with sync_playwright() as playwright:
+        chromium = browser.launch_chromium(playwright)
+        try:
+            page = chromium.new_context(viewport=browser.DESKTOP).new_page()
+            sign_in(page, base_url, owner.username, password)
+            page.fill("input[name=q]", "Pineapple")
+            page.press("input[name=q]", "Enter")
+            hit = page.locator(".hit")
+            expect(hit).to_have_count(1)
+            expect(hit.locator(".snippet mark")).to_have_text("pineapple")
+            expect(hit.locator(".snippet")).to_contain_text("<b>pineapple</b>")  # shown as text, not markup
+            browser.screenshot(page, "search-desktop")
+            hit.locator("a.hit-link").click()
+            expect(page).to_have_url(re.compile(rf"/t/{transcription.pk}/#t=21\.00$"))
+            page.wait_for_function(
+                "(start) => { const p = document.getElementById('player');"
+                " return !p.paused && p.currentTime >= start && p.currentTime < start + 3; }",
+                arg=start_s,
+            )
+            expect(page.locator("#segment-7")).to_have_class(re.compile(r"\bcurrent\b"))
+        finally:
+            chromium.close()

@@ -49,6 +49,6 @@ def test_rename_a_speaker_and_see_it_everywhere(site_server, media_root):  # noq
             page.goto(f"{base_url}/")
             page.get_by_label("Search").fill("lovelace")
             page.keyboard.press("Enter")
-            expect(page.locator("table.history")).to_contain_text("An interview")
+            expect(page.locator(".title-hits")).to_contain_text("An interview")
         finally:
             chromium.close()

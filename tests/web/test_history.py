@@ -37,14 +37,27 @@ def test_search_finds_titles_and_transcript_words(signed_in, owner):
     assert "Standup" in by_text and "Budget meeting" not in by_text
 
 
-def test_history_query_count_does_not_grow_with_transcripts(signed_in, owner, django_assert_num_queries):
+@pytest.mark.parametrize("count", [3, 300])
+def test_history_query_count_does_not_grow_with_transcripts(signed_in, owner, django_assert_num_queries, count):
     media = make_media(owner)
     Transcription.objects.bulk_create(
-        Transcription(owner=owner, media=media, title=f"talk {number}", model_name="tiny") for number in range(60)
+        Transcription(owner=owner, media=media, title=f"talk {number}", model_name="tiny", status=Status.DONE)
+        for number in range(count)
     )
-    # session, user, count, page
+    # session, user, count, page: the same for 3 or 300 transcriptions
     with django_assert_num_queries(4):
-        response = signed_in.get(reverse("transcripts:history"), {"page": 2})
-    assert response.content.decode().count('class="title"') == 25
-    with django_assert_num_queries(4):
-        signed_in.get(reverse("transcripts:history"), {"q": "talk 5"})
+        response = signed_in.get(reverse("transcripts:history"), {"page": 2 if count > 25 else 1})
+    assert response.content.decode().count('class="title"') == min(count, 25)
+
+
+def test_history_rows_show_what_the_template_showed(signed_in, owner):
+    done = make_transcription(owner, title="<b>Bold</b> & co")
+    page = signed_in.get(reverse("transcripts:history")).content.decode()
+    assert "&lt;b&gt;Bold&lt;/b&gt; &amp; co" in page and "<b>Bold" not in page
+    assert f'<a href="{done.get_absolute_url()}">' in page
+    assert f'href="{done.download_url("txt")}"' in page and f'href="{done.download_url("srt")}"' in page
+    assert '<span class="status status-done">Done</span>' in page
+    assert 'data-label="Length">0:01<' in page and "File" in page
+    assert "now" in page  # naturaltime: "now" or "N seconds ago"
+    created = done.created_at
+    assert f'title="{created:%Y-%m-%d %H:%M} UTC"' in page and f'datetime="{created.isoformat()}"' in page
