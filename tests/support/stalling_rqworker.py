@@ -1,13 +1,11 @@
 """`manage.py rqworker transcribe` with the site's own settings, whose model
-pauses STALL_AFTER_BATCH_S after each batch, so that a test can kill its host in
-the middle of a job. The pause lives here, not in the product.
+pauses STALL_AFTER_BATCH_S (default 1) after each batch, so that a test can kill
+its host in the middle of a job (tests/support/stall.py).
 
     python -m tests.support.stalling_rqworker NAME
 """
 
-import os
 import sys
-import time
 
 import django
 
@@ -15,22 +13,9 @@ django.setup()
 
 from django.core.management import call_command  # noqa: E402
 
-from workers.pipeline.engines import ctc  # noqa: E402
+from tests.support.stall import stall_after_each_batch  # noqa: E402
 
-stall_s = float(os.environ.get("STALL_AFTER_BATCH_S", "1"))
-transcribe_quickly = ctc.CtcEngine.transcribe
-
-
-def transcribe_then_stall(self, chunks, offsets_s, on_batch=None, *args, **kwargs):
-    def report_then_stall(*progress):
-        if on_batch is not None:
-            on_batch(*progress)
-        time.sleep(stall_s)
-
-    return transcribe_quickly(self, chunks, offsets_s, report_then_stall, *args, **kwargs)
-
-
-ctc.CtcEngine.transcribe = transcribe_then_stall
+stall_after_each_batch(default_s=1)
 
 if __name__ == "__main__":
     call_command("rqworker", "transcribe", worker_class="rq.worker.SimpleWorker", name=sys.argv[1])
