@@ -188,10 +188,12 @@ except ValueError as exc:
 # on one Redis; a worker listens on the queues of the models it has.
 REDIS_URL = env("REDIS_URL", "redis://127.0.0.1:6379/0")
 TRANSCRIBE_QUEUE = "transcribe"
+# Summaries need no speech model: every worker serves this queue, whatever models it runs.
+SUMMARY_QUEUE = "summaries"
 # REDIS_SENTINELS (host:port,...) instead: the master is asked of Sentinel.
 RQ_QUEUES = {
     queue: {**redis_connection(env), "DEFAULT_TIMEOUT": 3600}
-    for queue in dict.fromkeys([TRANSCRIBE_QUEUE, *(model.queue for model in OFFERED_MODELS)])
+    for queue in dict.fromkeys([TRANSCRIBE_QUEUE, SUMMARY_QUEUE, *(model.queue for model in OFFERED_MODELS)])
 }
 RQ_SHOW_ADMIN_LINK = True
 

@@ -174,7 +174,7 @@ def run_worker_burst():
     import django_rq
     from rq.worker import SimpleWorker
 
-    worker = django_rq.get_worker(settings.TRANSCRIBE_QUEUE, worker_class=SimpleWorker)
+    worker = django_rq.get_worker(settings.TRANSCRIBE_QUEUE, settings.SUMMARY_QUEUE, worker_class=SimpleWorker)
     worker.work(burst=True)
     return worker
 

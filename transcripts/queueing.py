@@ -117,10 +117,10 @@ def enqueue(transcription):
 
 
 def enqueue_summary(transcription):
-    """Put a summary of `transcription` on the queue (the workers' transcribe
-    queue: one kind of worker runs both). Raises QueueUnavailable."""
+    """Put a summary of `transcription` on the summaries queue, which every
+    worker serves (bin/worker, worker_queues). Raises QueueUnavailable."""
     try:
-        get_transcribe_queue().enqueue(
+        get_queue(settings.SUMMARY_QUEUE).enqueue(
             SUMMARY_FUNCTION,
             transcription.pk,
             job_id=f"summary-{transcription.pk}-{int(transcription.summary_requested_at.timestamp() * 1e6)}",

@@ -8,6 +8,8 @@ import json
 import pytest
 import srt
 import webvtt
+from django.conf import settings
+from django.core.management import call_command
 from django.urls import reverse
 
 from tests.support.api_helpers import bearer, issue_token
@@ -151,7 +153,8 @@ def test_a_summary_is_its_own_job_and_shows_on_the_page_and_in_the_json(
     assert response.status_code == 302
     transcription.refresh_from_db()
     assert transcription.summary_status == Summary.QUEUED
-    assert any(job_id.startswith("summary-") for job_id in queueing.get_transcribe_queue().get_job_ids())
+    summaries = queueing.get_queue(settings.SUMMARY_QUEUE)
+    assert any(job_id.startswith("summary-") for job_id in summaries.get_job_ids())
     assert "Summarising" in client.get(transcription.get_absolute_url()).content.decode()
 
     burst_worker()
@@ -164,6 +167,15 @@ def test_a_summary_is_its_own_job_and_shows_on_the_page_and_in_the_json(
     assert json.loads(download(client, transcription, "json"))["summary"] == transcription.summary
     detail = client.get(reverse("api:transcription-detail", args=[transcription.pk]), headers=bearer(issue_token(owner)))
     assert detail.json()["summary"] == transcription.summary and detail.json()["summary_status"] == "done"
+
+
+def test_every_worker_serves_the_summaries_queue_whatever_models_it_runs(offer_models, tiny_model_dir, capsys):
+    # A worker for one non-default model must still run summaries, which need no speech model.
+    offer_models(f"hubert=ctc:{tiny_model_dir}, other=ctc:{tiny_model_dir}")
+    call_command("worker_queues", "other")
+    assert capsys.readouterr().out.split() == ["transcribe-other", settings.SUMMARY_QUEUE]
+    call_command("worker_queues")
+    assert capsys.readouterr().out.split() == ["transcribe", "transcribe-other", settings.SUMMARY_QUEUE]
 
 
 def test_a_job_that_asks_for_a_summary_gets_one_when_it_is_done(owner, speech_wav, tiny_model, summaries_on, burst_worker):

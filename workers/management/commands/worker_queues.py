@@ -1,5 +1,6 @@
 """manage.py worker_queues: the RQ queues a worker serves, for bin/worker."""
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from transcripts import offered_models
@@ -8,7 +9,7 @@ from transcripts import offered_models
 class Command(BaseCommand):
     help = (
         "Print the queues of the offered models this worker has (all of them, or those named), "
-        "space-separated, for `manage.py rqworker`."
+        "and the summaries queue every worker serves, space-separated, for `manage.py rqworker`."
     )
 
     def add_arguments(self, parser):
@@ -27,4 +28,5 @@ class Command(BaseCommand):
                 known = ", ".join(model.name for model in offered)
                 raise CommandError(f"Not an offered model: {', '.join(unknown)}. The offered models (STT_MODELS): {known}.")
             chosen = [offered_models.find_model(name.strip()) for name in names]
-        self.stdout.write(" ".join(dict.fromkeys(model.queue for model in chosen)))
+        queues = [*(model.queue for model in chosen), settings.SUMMARY_QUEUE]
+        self.stdout.write(" ".join(dict.fromkeys(queues)))
