@@ -71,7 +71,7 @@ def test_a_summary_is_asked_for_through_the_api(client, owner, token, stranger, 
     assert client.post(url, headers=bearer(issue_token(stranger))).status_code == 404
     accepted = client.post(url, headers=bearer(token))
     assert accepted.status_code == 202 and accepted.json()["summary_status"] == "queued"
-    assert any(job.startswith(f"summary-{done.pk}-") for job in django_rq.get_queue("transcribe").get_job_ids())
+    assert any(job.startswith(f"summary-{done.pk}-") for job in django_rq.get_queue(settings.SUMMARY_QUEUE).get_job_ids())
     again = client.post(url, headers=bearer(token))
     assert again.status_code == 409 and "already being made" in again.json()["error"]["message"]
 

@@ -80,7 +80,7 @@ def live_api(transactional_db):
 
 
 @contextmanager
-def worker_process(tiny_model_dir, queues=("transcribe",), **environment):
+def worker_process(tiny_model_dir, queues=("transcribe", "summaries"), **environment):
     """A real `manage.py rqworker` process until the block ends: for tests where
     the web side runs in a live server and waits for a job being transcribed."""
     worker = start_worker(tiny_model_dir, queues, **environment)

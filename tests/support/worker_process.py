@@ -39,8 +39,9 @@ def start_stalling_worker(model_dir, stall_after_batch_s, **extra):
     )
 
 
-def start_worker(model_dir, queues=("transcribe",), **extra):
-    """`manage.py rqworker` on `queues`, as operators run it (stop it with SIGTERM)."""
+def start_worker(model_dir, queues=("transcribe", "summaries"), **extra):
+    """`manage.py rqworker` on `queues` (by default those bin/worker gives a worker of the
+    default model), as operators run it (stop it with SIGTERM)."""
     return subprocess.Popen(
         [sys.executable, "manage.py", "rqworker", *queues, "--worker-class", "rq.worker.SimpleWorker"],
         cwd=ROOT,
