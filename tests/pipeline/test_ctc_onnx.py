@@ -1,5 +1,6 @@
 """The ONNX Runtime path on the tiny random HuBERT: the exported graph computes
-torch's logits, is cached by the model's files, and quantises to int8."""
+torch's logits, chunk by chunk at their own lengths, is cached by the model's
+files, and quantises to int8."""
 
 import logging
 import os
@@ -19,6 +20,7 @@ from tests.conftest import require_tools
 from workers.pipeline import DecodingOptions, decode_audio, load_ctc_engine
 from workers.pipeline.engines import ctc_onnx
 from workers.pipeline.engines.ctc import Runtime, choose_runtime
+from workers.pipeline.engines.ctc_onnx_export import FramedConvolution, frame_first_convolution
 from workers.pipeline.engines.ctc_onnx import (
     OnnxCtcNetwork,
     OnnxUnavailable,
@@ -61,23 +63,59 @@ def torch_logits(model, input_values, attention_mask):
         return model(torch.from_numpy(input_values), attention_mask=torch.from_numpy(attention_mask)).logits.numpy()
 
 
-def onnx_logits(model_dir, precision, input_values, attention_mask):
-    return OnnxCtcNetwork(ensure_graph(str(model_dir), precision), SessionOptions(threads=2)).logits(
-        input_values, attention_mask
-    )
+def onnx_logits(model_dir, precision, chunks):
+    """Each chunk's logits from the graph, computed at its own length."""
+    network = OnnxCtcNetwork(ensure_graph(str(model_dir), precision), SessionOptions(threads=2))
+    return [network.logits(one_chunk_features(model_dir, chunk))[0] for chunk in chunks]
 
 
-def test_onnx_logits_match_torch_fp32_on_a_padded_batch(model_dir, torch_model, padded_speech):
+def one_chunk_features(model_dir, chunk):
+    from transformers import Wav2Vec2FeatureExtractor
+
+    return Wav2Vec2FeatureExtractor.from_pretrained(model_dir)(chunk, sampling_rate=16000, return_tensors="np")[
+        "input_values"
+    ]
+
+
+def test_onnx_logits_of_each_chunk_match_torch_fp32_on_the_padded_batch(model_dir, torch_model, padded_speech):
     chunks, input_values, attention_mask = padded_speech
     expected = torch_logits(torch_model, input_values, attention_mask)
-    actual = onnx_logits(model_dir, "fp32", input_values, attention_mask)
-    assert actual.shape == expected.shape
+    actual = onnx_logits(model_dir, "fp32", chunks)
     frames = feature_frame_counts(torch_model.config, [chunk.size for chunk in chunks])
     assert frames == torch_model._get_feat_extract_output_lengths(torch.tensor([c.size for c in chunks])).tolist()
+    assert [logits.shape[0] for logits in actual] == frames
     for row, count in enumerate(frames):  # the frames each chunk really has, padding excluded
-        want, got = expected[row, :count], actual[row, :count]
+        want, got = expected[row, :count], actual[row]
         assert np.abs(want - got).max() <= 1e-3 * (want.max() - want.min())
         assert (want.argmax(-1) == got.argmax(-1)).mean() >= 0.999
+
+
+def test_the_graph_runs_fused_attention_without_a_mask_and_frames_the_first_convolution(model_dir):
+    graph = onnx.load(str(ensure_graph(str(model_dir), "fp32")), load_external_data=False).graph
+    operators = [node.op_type for node in graph.node]
+    assert [tensor.name for tensor in graph.input] == ["input_values"]
+    assert operators.count("MultiHeadAttention") == 2  # one per layer of the tiny model
+    assert not {"Softmax", "Where"} & set(operators)  # no attention scores computed outside it
+    assert operators.count("Conv") == 7  # 6 of the 7 feature layers and the positional convolution
+
+
+@pytest.mark.parametrize("samples", [400, 401, 404, 16000, 16003])
+def test_the_framed_first_convolution_computes_the_layer_it_replaces(torch_model, samples):
+    layer = torch_model.hubert.feature_extractor.conv_layers[0]
+    assert FramedConvolution.applies_to(layer)
+    waveform = torch.randn(2, 1, samples)
+    with torch.inference_mode():
+        assert torch.allclose(FramedConvolution(layer)(waveform), layer(waveform), atol=1e-5)
+
+
+def test_a_group_norm_first_layer_is_left_as_it_is(tmp_path):
+    from transformers import HubertConfig, HubertForCTC
+
+    model = HubertForCTC(HubertConfig(hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64,
+                                      conv_dim=(16,) * 7, feat_extract_norm="group"))
+    first = model.hubert.feature_extractor.conv_layers[0]
+    frame_first_convolution(model)
+    assert model.hubert.feature_extractor.conv_layers[0] is first
 
 
 def test_the_graph_is_cached_beside_the_model_and_reused(model_dir, monkeypatch):
@@ -117,13 +155,15 @@ def test_a_folder_that_cannot_be_written_caches_in_the_cache_folder(tmp_path):
 
 
 def test_int8_quantises_the_linear_layers_and_stays_close_to_fp32(model_dir, padded_speech):
-    _, input_values, attention_mask = padded_speech
-    graph = ensure_graph(str(model_dir), "int8")
-    operators = {node.op_type for node in onnx.load(str(graph)).graph.node}
+    chunks, _, _ = padded_speech
+    graph = onnx.load(str(ensure_graph(str(model_dir), "int8"))).graph
+    operators = {node.op_type for node in graph.node}
     assert "MatMulInteger" in operators and "DynamicQuantizeLinear" in operators
     assert "ConvInteger" not in operators  # convolutions stay fp32, as in torch's int8
-    fp32 = onnx_logits(model_dir, "fp32", input_values, attention_mask)
-    int8 = onnx_logits(model_dir, "int8", input_values, attention_mask)
+    framed = [node for node in graph.node if "/feature_extractor/" in node.name and "MatMul" in node.op_type]
+    assert [node.op_type for node in framed] == ["MatMul"]  # the framed convolution too
+    fp32 = np.concatenate(onnx_logits(model_dir, "fp32", chunks))
+    int8 = np.concatenate(onnx_logits(model_dir, "int8", chunks))
     assert not np.array_equal(fp32, int8)
     assert np.abs(fp32 - int8).max() <= 0.1 * (fp32.max() - fp32.min())
 
@@ -192,7 +232,7 @@ def test_a_graph_onnxruntime_cannot_open_falls_back_to_torch_with_one_warning(tm
 @pytest.mark.parametrize(
     ("precision", "backend", "native_bf16", "expected"),
     [
-        ("auto", "auto", False, Runtime("cpu", "fp32", "torch")),  # ORT measured no faster on AVX2
+        ("auto", "auto", False, Runtime("cpu", "fp32", "onnxruntime")),  # ORT measured faster on AVX2
         ("fp32", "onnxruntime", False, Runtime("cpu", "fp32", "onnxruntime")),
         ("auto", "auto", True, Runtime("cpu", "bf16", "torch")),  # no bf16 graph
         ("int8", "auto", False, Runtime("cpu", "int8", "torch")),  # ORT int8 only when asked

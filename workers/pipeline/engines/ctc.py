@@ -12,13 +12,15 @@ Device and precision are decided once, in `choose_runtime`:
 
 And which runtime computes the forward (`backend`, the STT_RUNTIME setting):
 torch, or ONNX Runtime on the graph exported from the same model (ctc_onnx.py),
-fp32 or int8. `auto` is the runtime measured faster for the device, which today
-is torch everywhere: on the AVX2 development CPU, ONNX Runtime's fp32 forward took
-the same CPU seconds as torch's SDPA forward (also with ORT's fused attention) and
-peaked ~23% higher in RSS (bench/pipeline_bench.py, README); on CUDA the
-onnxruntime wheel here has no CUDA provider (`pipeline_bench --cuda` measures torch
-fp16, bf16 and ORT's CUDA provider where a GPU is); there is no bf16 graph.
-A model whose graph cannot be exported or opened runs on torch, with a warning.
+fp32 or int8. `auto` is the runtime measured faster for the device: on a CPU
+that runs fp32 (no native bf16), ONNX Runtime, whose fp32 forward took about
+1.3× less time than torch's SDPA forward on hubert-large and peaked lower in
+RSS (bench/pipeline_bench.py, README); torch everywhere else: there is no bf16
+graph, ONNX Runtime int8 is unmeasured against torch's, and the onnxruntime
+wheel here has no CUDA provider (`pipeline_bench --cuda` measures torch fp16,
+bf16 and ORT's CUDA provider where a GPU is). The first start on ONNX Runtime
+exports the graph (minutes for the large model); a model whose graph cannot be
+exported or opened runs on torch, with a warning.
 """
 
 import functools
@@ -99,7 +101,7 @@ def choose_runtime(precision="auto", cuda_available=None, native_bf16=None, back
         # ONNX Runtime asked for by name: its exact precision, not torch's bf16.
         precision = "bf16" if native and backend != "onnxruntime" else "fp32"
     if backend == "auto":
-        backend = "torch"  # measured no slower anywhere we could measure (module docstring)
+        backend = "onnxruntime" if precision == "fp32" else "torch"  # measured faster (module docstring)
     if backend == "onnxruntime" and precision not in ("fp32", "int8"):
         raise PrecisionError(f"ONNX Runtime runs fp32 or int8, not {precision}; use the torch runtime for {precision}.")
     return Runtime("cpu", precision, backend)
@@ -188,7 +190,7 @@ class CtcEngine:
         keeps padding small, and the largest batch (the likeliest to run out of
         memory) comes first."""
         order = sorted((i for i in range(len(lengths)) if lengths[i]), key=lambda i: -lengths[i])
-        if not self.supports_padding:
+        if not self.supports_padding or self.network is not None:  # the ONNX graph takes no padding
             return [[i] for i in order]
         budget_samples = self.batch_audio_seconds() * SAMPLE_RATE
         batches, current = [], []
@@ -244,17 +246,17 @@ class CtcEngine:
         return self.per_chunk(log_probs, chunks)
 
     def forward_onnx(self, chunks):
+        """One chunk at a time, at its own length: the graph takes no padding
+        mask, and on CPU a batch gains little."""
         import torch
 
-        # The graph always takes a mask: all ones where padding is not supported
-        # (those models run one chunk at a time, so nothing is padded).
-        features = self.processor.feature_extractor(
-            chunks, sampling_rate=SAMPLE_RATE, padding=True, return_attention_mask=True, return_tensors="np"
-        )
-        logits = self.network.logits(features["input_values"], features["attention_mask"])
-        # The same log-softmax as the torch path, so both decode identical numbers from identical logits.
-        log_probs = torch.log_softmax(torch.from_numpy(logits), dim=-1).numpy()
-        return self.per_chunk(log_probs, chunks)
+        log_probs = []
+        for chunk in chunks:
+            features = self.processor.feature_extractor(chunk, sampling_rate=SAMPLE_RATE, return_tensors="np")
+            logits = self.network.logits(features["input_values"])
+            # The same log-softmax as the torch path, so both decode identical numbers from identical logits.
+            log_probs.append(torch.log_softmax(torch.from_numpy(logits[0]), dim=-1).numpy())
+        return log_probs
 
     def per_chunk(self, log_probs, chunks):
         """Each chunk's own frames of a padded batch's log-probabilities."""
