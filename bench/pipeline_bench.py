@@ -120,18 +120,22 @@ def capture_engine_logits(engine, timings, captured):
     """Time the engine's model forward (torch module or ONNX Runtime session:
     the same work, excluding features and decoding) under "model", its CPU
     seconds (all threads) under "model_cpu", and keep each chunk's own frames
-    of the logits in `captured`, in call order (both runtimes plan the same batches)."""
+    of the logits in `captured`, in call order (both runtimes take the chunks
+    longest first: torch in padded batches, ONNX Runtime one at a time)."""
     from workers.pipeline.engines.ctc_onnx import feature_frame_counts
 
     owner, name = (engine.network, "logits") if engine.network is not None else (engine.model, "forward")
     original = getattr(owner, name)
 
-    def forward(input_values, attention_mask=None, **kwargs):
+    def forward(input_values, *arguments, attention_mask=None, **kwargs):
         started, started_cpu = time.perf_counter(), time.process_time()
-        output = original(input_values, attention_mask=attention_mask, **kwargs)
+        if engine.network is not None:
+            output = logits = original(input_values)
+        else:
+            output = original(input_values, attention_mask=attention_mask, **kwargs)
+            logits = output.logits.float().numpy()
         timings["model"] = timings.get("model", 0.0) + time.perf_counter() - started
         timings["model_cpu"] = timings.get("model_cpu", 0.0) + time.process_time() - started_cpu
-        logits = output if engine.network is not None else output.logits.float().numpy()
         rows, samples = input_values.shape
         sample_counts = [samples] * rows if attention_mask is None else attention_mask.sum(-1).tolist()
         for row, frames in enumerate(feature_frame_counts(engine.config, sample_counts)):

@@ -201,7 +201,8 @@ RQ_SHOW_ADMIN_LINK = True
 STT_PRECISION = env("STT_PRECISION", "auto")  # auto | fp32 | bf16 | fp16 | int8
 # What runs a CTC model's forward: torch, onnxruntime (its graph exported once,
 # cached beside the model or in STT_ONNX_CACHE_DIR when that folder is read-only),
-# or auto (the one measured faster for the device: torch, so far; see the README).
+# or auto (the one measured faster for the device: onnxruntime on a CPU that runs
+# fp32, torch elsewhere; see the README).
 STT_RUNTIME = env("STT_RUNTIME", "auto")
 if STT_RUNTIME not in ("auto", "torch", "onnxruntime"):
     raise ImproperlyConfigured(f"STT_RUNTIME must be auto, torch or onnxruntime, not {STT_RUNTIME!r}")

@@ -150,9 +150,9 @@ def run_export_child(arguments, timeout_s):
 class SessionOptions:
     threads: int
     # The arena keeps the largest chunk's activations for the life of the
-    # process; without it peak RSS stays below torch's, and on hubert-large it
-    # was also faster.
-    memory_arena: bool = False
+    # process, and reuses them: on hubert-large, chunks of 38–45 s ran 1.31×
+    # faster than torch with it, 1.16× without (one run, alternated).
+    memory_arena: bool = True
     # Threads that spin between operators burn a core while others wait for
     # it; without spinning the forward was faster too (measured on 2 cores).
     spinning: bool = False
