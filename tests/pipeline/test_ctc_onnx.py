@@ -20,7 +20,6 @@ from tests.conftest import require_tools
 from workers.pipeline import DecodingOptions, decode_audio, load_ctc_engine
 from workers.pipeline.engines import ctc_onnx
 from workers.pipeline.engines.ctc import Runtime, choose_runtime
-from workers.pipeline.engines.ctc_onnx_export import FramedConvolution, frame_first_convolution
 from workers.pipeline.engines.ctc_onnx import (
     OnnxCtcNetwork,
     OnnxUnavailable,
@@ -29,6 +28,7 @@ from workers.pipeline.engines.ctc_onnx import (
     feature_frame_counts,
     graph_key,
 )
+from workers.pipeline.engines.ctc_onnx_export import FramedConvolution, frame_first_convolution
 from workers.pipeline.errors import PrecisionError
 
 

@@ -71,7 +71,9 @@ def test_chunk_longer_than_one_window_is_read_to_its_end(tiny_en, real_speech):
     (segment,) = tiny_en.transcribe([chunk], [5.0])
     result = word_error_rate([first.reference + " " + second.reference], [segment.text])
     assert result.percent <= 12.0, result
-    assert segment.words[-1].text == "country." and segment.words[-1].end_s > 5.0 + 40.0
+    # The last word, not its punctuation: CTranslate2's int8 kernels differ by
+    # CPU (AVX2 or AVX-512), and so does whether Whisper ends with a stop.
+    assert segment.words[-1].text.rstrip(".,!?") == "country" and segment.words[-1].end_s > 5.0 + 40.0
     assert all(5.0 <= word.start_s <= word.end_s <= 5.0 + chunk.size / SR for word in segment.words)
 
 

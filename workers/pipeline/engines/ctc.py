@@ -13,14 +13,16 @@ Device and precision are decided once, in `choose_runtime`:
 And which runtime computes the forward (`backend`, the STT_RUNTIME setting):
 torch, or ONNX Runtime on the graph exported from the same model (ctc_onnx.py),
 fp32 or int8. `auto` is the runtime measured faster for the device: on a CPU
-that runs fp32 (no native bf16), ONNX Runtime, whose fp32 forward took about
-1.3× less time than torch's SDPA forward on hubert-large and peaked lower in
-RSS (bench/pipeline_bench.py, README); torch everywhere else: there is no bf16
+that runs fp32 (no native bf16), ONNX Runtime, whose fp32 forward took 1.2-1.3x
+less time than torch's fp32 SDPA forward on hubert-large and peaked lower in
+RSS (bench/pipeline_bench.py, README; measured on an AVX-512 CPU, no AVX2-only
+one was at hand); torch everywhere else: on a CPU with native bf16, torch's bf16
+forward took 0.70x the time of ONNX Runtime's fp32 one and there is no bf16
 graph, ONNX Runtime int8 is unmeasured against torch's, and the onnxruntime
 wheel here has no CUDA provider (`pipeline_bench --cuda` measures torch fp16,
 bf16 and ORT's CUDA provider where a GPU is). The first start on ONNX Runtime
-exports the graph (minutes for the large model); a model whose graph cannot be
-exported or opened runs on torch, with a warning.
+exports the graph (under a minute for the large model, then cached); a model
+whose graph cannot be exported or opened runs on torch, with a warning.
 """
 
 import functools

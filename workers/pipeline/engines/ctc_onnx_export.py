@@ -199,9 +199,8 @@ def with_weights_beside(source, graph, out):
 
 
 def quantize(source, out):
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
     import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
 
     partial = partial_path(out)
     # The Linear layers' MatMul and Gemm only, as in torch's int8: the
