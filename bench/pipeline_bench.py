@@ -127,7 +127,7 @@ def capture_engine_logits(engine, timings, captured):
     owner, name = (engine.network, "logits") if engine.network is not None else (engine.model, "forward")
     original = getattr(owner, name)
 
-    def forward(input_values, *arguments, attention_mask=None, **kwargs):
+    def forward(input_values, attention_mask=None, **kwargs):
         started, started_cpu = time.perf_counter(), time.process_time()
         if engine.network is not None:
             output = logits = original(input_values)

@@ -108,7 +108,7 @@ def test_the_framed_first_convolution_computes_the_layer_it_replaces(torch_model
         assert torch.allclose(FramedConvolution(layer)(waveform), layer(waveform), atol=1e-5)
 
 
-def test_a_group_norm_first_layer_is_left_as_it_is(tmp_path):
+def test_a_group_norm_first_layer_is_left_as_it_is():
     from transformers import HubertConfig, HubertForCTC
 
     model = HubertForCTC(HubertConfig(hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64,

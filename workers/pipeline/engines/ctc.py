@@ -363,14 +363,20 @@ def load_processor(model_name):
 
 
 def load_model_files(model_name):
-    from transformers import AutoModelForCTC
-
     processor = load_processor(model_name)
     try:
-        try:
-            model = AutoModelForCTC.from_pretrained(model_name, attn_implementation="sdpa")
-        except (ValueError, ImportError):
-            model = AutoModelForCTC.from_pretrained(model_name)  # a model without SDPA support
+        model = load_torch_model(model_name)
     except Exception as exc:  # hub, file system and format errors all mean the same to an operator
         raise ModelLoadError(model_name, load_failure_reason(model_name, exc)) from exc
     return model, processor
+
+
+def load_torch_model(model_name, **options):
+    """The CTC model as the torch path runs it (SDPA attention where the model
+    has it); the ONNX export loads its reference through here too."""
+    from transformers import AutoModelForCTC
+
+    try:
+        return AutoModelForCTC.from_pretrained(model_name, attn_implementation="sdpa", **options)
+    except (ValueError, ImportError):
+        return AutoModelForCTC.from_pretrained(model_name, **options)  # a model without SDPA support

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .ctc import load_torch_model
 from .ctc_onnx import OPSET, OnnxCtcNetwork, SessionOptions
 
 # The graph must give torch's logits within this share of their range.
@@ -40,14 +41,10 @@ ATTENTION = "onnx_multihead"
 
 
 def export(model_name, out):
-    from transformers import AttentionInterface, AutoModelForCTC
+    from transformers import AttentionInterface
 
-    # Loaded as the torch path loads it (ctc.load_model_files): its forward is
-    # the reference the graph must match.
-    try:
-        model = AutoModelForCTC.from_pretrained(model_name, attn_implementation="sdpa", dtype=torch.float32).eval()
-    except (ValueError, ImportError):  # a model without SDPA support
-        model = AutoModelForCTC.from_pretrained(model_name, dtype=torch.float32).eval()
+    # Loaded as the torch path loads it: its forward is the reference the graph must match.
+    model = load_torch_model(model_name, dtype=torch.float32).eval()
     probes = probe_inputs()
     with torch.inference_mode():
         expected = [model(torch.from_numpy(probe)).logits.numpy() for probe in probes]
